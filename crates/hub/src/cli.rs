@@ -1,0 +1,130 @@
+//! The command line: every flag can also be set with a `PARTNERHUB_*` environment variable.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "partnerhub",
+    version,
+    about = "Partner Hub: the dashboard and Partner API of a WhatsApp BSP"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Hub (web and background workers).
+    Serve(ServeArgs),
+    /// Seed demo partners and logins (idempotently), then serve in development mode.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Password for every demo login; random (and printed) when not given.
+        #[arg(long, env = "PARTNERHUB_DEMO_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate(StoreArgs),
+    /// Print the effective configuration, secrets redacted.
+    Config(ServeArgs),
+    /// Staff accounts of the BSP.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Partners.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account (or reset its password); the password is read from standard input.
+    Create {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Create a partner and invite its first Owner; prints the Partner ID and the invitation link.
+    Create {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long, default_value = "eur")]
+        currency: String,
+        #[arg(long, default_value = "partner_payment")]
+        payment_model: String,
+    },
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug, Args)]
+pub struct StoreArgs {
+    /// Directory for the embedded SQLite database and other files.
+    #[arg(long, env = "PARTNERHUB_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// postgres://… to use PostgreSQL; unset means SQLite in the data directory.
+    #[arg(long, env = "PARTNERHUB_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address of the web listener.
+    #[arg(long, env = "PARTNERHUB_BIND", default_value = "127.0.0.1:8082")]
+    pub bind: SocketAddr,
+    /// Separate listener for /metrics, /healthz and /readyz without login (operators only).
+    #[arg(long, env = "PARTNERHUB_ADMIN_BIND")]
+    pub admin_bind: Option<SocketAddr>,
+    /// The URL people use to reach the Hub (links in emails); defaults to http://<bind>.
+    #[arg(long, env = "PARTNERHUB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Development mode: relaxed URL rules, sandbox codes shown, movable clock, mail links logged.
+    #[arg(long, env = "PARTNERHUB_DEV", default_value_t = false)]
+    pub dev: bool,
+    /// smtp://user:pass@host:port (or smtps://) to send mail; unset keeps mail in the outbox.
+    #[arg(long, env = "PARTNERHUB_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of outgoing mail.
+    #[arg(
+        long,
+        env = "PARTNERHUB_MAIL_FROM",
+        default_value = "Partner Hub <no-reply@partnerhub.local>"
+    )]
+    pub mail_from: String,
+    #[arg(
+        long,
+        env = "PARTNERHUB_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty"
+    )]
+    pub log_format: LogFormat,
+    /// Apply migrations at start (always done for SQLite).
+    #[arg(long, env = "PARTNERHUB_MIGRATE", default_value_t = false)]
+    pub migrate: bool,
+}

@@ -1,0 +1,149 @@
+//! One `Config`, built once from the command line and `PARTNERHUB_*` variables, validated here
+//! so nothing later has to second-guess it.
+
+use crate::cli::{LogFormat, ServeArgs, StoreArgs};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub admin_bind: Option<SocketAddr>,
+    pub public_url: Url,
+    pub dev: bool,
+    pub data_dir: PathBuf,
+    #[serde(serialize_with = "redacted_url")]
+    pub database_url: String,
+    #[serde(serialize_with = "redacted_opt_url")]
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub log_format: LogFormat,
+    pub migrate: bool,
+    /// How long a partner user's session lasts, in milliseconds.
+    pub session_ttl_ms: i64,
+    /// How long a staff session lasts (shorter: staff hold more power).
+    pub staff_session_ttl_ms: i64,
+}
+
+/// A start-up problem, phrased as the one line the operator will read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--public-url {0:?} is not an absolute http(s) URL")]
+    PublicUrl(String),
+    #[error("--smtp-url must look like smtp://user:password@host:587 or smtps://host:465")]
+    SmtpUrl,
+    #[error("--mail-from {0:?} is not a mail address like \"Partner Hub <no-reply@example.com>\"")]
+    MailFrom(String),
+    #[error("--database-url: {0}")]
+    DatabaseUrl(String),
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Config {
+    pub fn from_serve_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let public_url = match &args.public_url {
+            Some(raw) => parse_public_url(raw)?,
+            None => parse_public_url(&format!("http://{}", args.bind))?,
+        };
+        if let Some(smtp) = &args.smtp_url {
+            let ok = Url::parse(smtp)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some());
+            if !ok {
+                return Err(ConfigError::SmtpUrl);
+            }
+        }
+        if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::MailFrom(args.mail_from.clone()));
+        }
+        Ok(Config {
+            bind: args.bind,
+            admin_bind: args.admin_bind,
+            public_url,
+            dev: args.dev,
+            data_dir: args.store.data_dir.clone(),
+            database_url: database_url(&args.store)?,
+            smtp_url: args.smtp_url.clone(),
+            mail_from: args.mail_from.clone(),
+            log_format: args.log_format,
+            migrate: args.migrate,
+            session_ttl_ms: 14 * DAY_MS,
+            staff_session_ttl_ms: DAY_MS / 2,
+        })
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix when people reach us over https.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    match Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
+        _ => Err(ConfigError::PublicUrl(raw.to_owned())),
+    }
+}
+
+/// The database URL to use: the one given, or the SQLite file in the data directory (which is
+/// created and checked for writing here, so a bad directory fails at start with its reason).
+pub fn database_url(store: &StoreArgs) -> Result<String, ConfigError> {
+    if let Some(url) = &store.database_url {
+        store::Db::backend_of(url).map_err(|e| ConfigError::DatabaseUrl(e.to_string()))?;
+        return Ok(url.clone());
+    }
+    let dir = &store.data_dir;
+    let fail = |reason: String| ConfigError::DataDir {
+        path: dir.display().to_string(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it ({e})")))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(|e| fail(format!("is not writable ({e})")))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(store::Db::sqlite_url(dir))
+}
+
+fn redact(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("REDACTED"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+fn redacted_url<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact(raw))
+}
+
+fn redacted_opt_url<S: serde::Serializer>(raw: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match raw {
+        Some(raw) => s.serialize_some(&redact(raw)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_urls_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db:5432/hub"),
+            "postgres://app:REDACTED@db:5432/hub"
+        );
+        assert_eq!(redact("smtp://mail:25"), "smtp://mail:25");
+    }
+}

@@ -1,0 +1,205 @@
+//! `AppError`: every way a request can fail, mapped once to a status and to either an HTML page
+//! or the Partner API's `meta` envelope (`ApiError`).
+
+use crate::http::views::{Chrome, ErrorPage};
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use domain::FieldError;
+use store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict { constraint } => AppError::Conflict(constraint),
+            StoreError::Unavailable(e) => {
+                tracing::error!(error = %e, "database unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        AppError::Validation(vec![err])
+    }
+}
+
+impl From<crate::passwords::HashError> for AppError {
+    fn from(err: crate::passwords::HashError) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+/// Marks a response as an internal error so the request-id middleware can fill in the reference.
+#[derive(Clone, Copy, Debug)]
+pub struct InternalErrorMarker;
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Validation(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The sentence a person or a developer reads; never internal detail.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "You need to log in to see this page.".into(),
+            AppError::Forbidden(why) => why.clone(),
+            AppError::NotFound => {
+                "There is nothing here. The link may be mistyped, or the item belongs to an account you cannot see.".into()
+            }
+            AppError::Conflict(what) => format!("This conflicts with existing data ({what})."),
+            AppError::Validation(_) => "Some fields need your attention.".into(),
+            AppError::BadRequest(why) => why.clone(),
+            AppError::PayloadTooLarge => "What you sent is too large.".into(),
+            AppError::UnsupportedMediaType => "This kind of content is not accepted here.".into(),
+            AppError::Unprocessable(why) => why.clone(),
+            AppError::RateLimited { retry_after_secs } => {
+                format!("Too many attempts. Try again in {retry_after_secs} s.")
+            }
+            AppError::Unavailable => {
+                "The service is briefly unavailable. Please try again in a moment.".into()
+            }
+            AppError::Internal(_) => "Something went wrong on our side. We have logged it.".into(),
+        }
+    }
+
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            AppError::Validation(errors) => errors.iter().map(ToString::to_string).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "Please log in",
+            AppError::Forbidden(_) => "Not allowed",
+            AppError::NotFound => "Page not found",
+            AppError::Conflict(_) => "Already exists",
+            AppError::Validation(_) | AppError::BadRequest(_) => "Please check your input",
+            AppError::PayloadTooLarge => "Too large",
+            AppError::UnsupportedMediaType => "Not accepted",
+            AppError::Unprocessable(_) => "Not possible right now",
+            AppError::RateLimited { .. } => "Slow down",
+            AppError::Unavailable => "Temporarily unavailable",
+            AppError::Internal(_) => "Something went wrong",
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(err) = self {
+            tracing::error!(error = ?err, "request failed");
+        }
+    }
+}
+
+/// Tell the client when to try again (429 responses).
+pub fn set_retry_after(response: &mut Response, seconds: u64) {
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(seconds),
+    );
+}
+
+/// Render an error as a full HTML page (also used by the router's fallbacks).
+pub fn error_page(err: &AppError, reference: Option<String>) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::plain(),
+        title: err.title(),
+        message: err.public_message(),
+        details: err.details(),
+        reference,
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| format!("<h1>{}</h1>", err.title()));
+    let mut response = (err.status(), Html(body)).into_response();
+    if let AppError::RateLimited { retry_after_secs } = err {
+        set_retry_after(&mut response, *retry_after_secs);
+    }
+    if matches!(err, AppError::Internal(_)) {
+        response.extensions_mut().insert(InternalErrorMarker);
+    }
+    response
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        error_page(&self, None)
+    }
+}
+
+/// The same errors rendered as the Partner API's envelope.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log();
+        let status = err.status();
+        let body = serde_json::json!({
+            "meta": {
+                "success": false,
+                "http_code": status.as_u16(),
+                "developer_message": err.public_message(),
+                "details": err.details(),
+            }
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let AppError::RateLimited { retry_after_secs } = err {
+            set_retry_after(&mut response, retry_after_secs);
+        }
+        response
+    }
+}

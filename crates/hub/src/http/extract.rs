@@ -1,0 +1,212 @@
+//! Extractors carry policy: who is asking (session → user or staff), for which partner, with
+//! which role, from where. Handlers never re-check any of it by hand.
+
+use crate::error::AppError;
+use crate::http::session;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use domain::{PartnerId, Role, TokenHash};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use store::partners::{Membership, Partner};
+use store::sessions::SessionKind;
+use store::staff::Staff;
+use store::users::User;
+
+/// Where a request comes from, for throttling and the audit log.
+#[derive(Clone, Debug)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect();
+        Ok(ClientMeta { ip, user_agent })
+    }
+}
+
+fn login_redirect(parts: &Parts, login_path: &str) -> Response {
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    Redirect::to(&format!("{login_path}?next={next}")).into_response()
+}
+
+async fn session_subject(
+    parts: &mut Parts,
+    state: &AppState,
+    kind: SessionKind,
+) -> Result<Option<(String, TokenHash)>, AppError> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    let name = match kind {
+        SessionKind::User => session::user_cookie(&state.config),
+        SessionKind::Staff => session::staff_cookie(&state.config),
+    };
+    let Some(cookie) = jar.get(name) else {
+        return Ok(None);
+    };
+    let hash = TokenHash::of(cookie.value());
+    let subject = store::sessions::subject(state.db.pool(), kind, &hash, state.now_ms()).await?;
+    Ok(subject.map(|s| (s, hash)))
+}
+
+/// A logged-in partner user. Without a session, pages redirect to the login form.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: TokenHash,
+}
+
+impl CurrentUser {
+    pub async fn optional(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, AppError> {
+        let Some((subject, session)) = session_subject(parts, state, SessionKind::User).await?
+        else {
+            return Ok(None);
+        };
+        let Ok(id) = domain::UserId::parse(&subject) else {
+            return Ok(None);
+        };
+        let user = store::users::get(state.db.pool(), &id).await?;
+        Ok(user.map(|user| CurrentUser { user, session }))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match CurrentUser::optional(parts, state).await {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(login_redirect(parts, "/login")),
+            Err(err) => Err(err.into_response()),
+        }
+    }
+}
+
+/// The partner in the URL (`/partner/{partner_id}/…`) and the user's role there. A partner the
+/// user does not belong to — or a malformed id — is "not found", never "forbidden".
+#[derive(Clone, Debug)]
+pub struct PartnerCtx {
+    pub user: User,
+    pub partner: Partner,
+    pub role: Role,
+    /// Every partner the user belongs to, for the account switcher.
+    pub memberships: Vec<Membership>,
+}
+
+impl PartnerCtx {
+    pub fn require_owner(&self) -> Result<(), AppError> {
+        if self.role.is_owner() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only Owners of this partner can do this. Ask an Owner to do it or to make you an Owner.".into(),
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PartnerCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound.into_response())?;
+        let partner_id = raw
+            .iter()
+            .find(|(key, _)| *key == "partner_id")
+            .and_then(|(_, value)| PartnerId::parse(value).ok())
+            .ok_or_else(|| AppError::NotFound.into_response())?;
+        let memberships = store::partners::of_user(state.db.pool(), &current.user.id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        let Some(here) = memberships.iter().find(|m| m.partner.id == partner_id) else {
+            return Err(AppError::NotFound.into_response());
+        };
+        Ok(PartnerCtx {
+            partner: here.partner.clone(),
+            role: here.role,
+            user: current.user,
+            memberships,
+        })
+    }
+}
+
+/// A logged-in staff member; others are sent to the staff login.
+#[derive(Clone, Debug)]
+pub struct StaffCtx {
+    pub staff: Staff,
+    pub session: TokenHash,
+}
+
+impl FromRequestParts<AppState> for StaffCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let found = session_subject(parts, state, SessionKind::Staff)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Some((subject, session)) = found else {
+            return Err(login_redirect(parts, "/staff/login"));
+        };
+        let staff = match domain::StaffId::parse(&subject) {
+            Ok(id) => store::staff::get(state.db.pool(), &id)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?,
+            Err(_) => None,
+        };
+        staff
+            .map(|staff| StaffCtx { staff, session })
+            .ok_or_else(|| login_redirect(parts, "/staff/login"))
+    }
+}
+
+/// A URL-encoded form whose problems (too large, wrong content type, malformed) become clear
+/// 4xx pages instead of axum's plain-text rejections.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(rejection) => Err(match rejection.status().as_u16() {
+                413 => AppError::PayloadTooLarge,
+                415 => AppError::UnsupportedMediaType,
+                _ => AppError::BadRequest(
+                    "The form could not be read. Reload the page and try again.".into(),
+                ),
+            }),
+        }
+    }
+}

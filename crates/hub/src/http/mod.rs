@@ -1,0 +1,174 @@
+//! The HTTP surface: routes and the middleware every request passes through.
+
+pub mod assets;
+pub mod extract;
+pub mod ops;
+pub mod pages;
+pub mod session;
+pub mod staff;
+pub mod views;
+
+use crate::error::{ApiError, AppError, InternalErrorMarker, error_page};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted anywhere (forms are far smaller; uploads get their own limit).
+const BODY_LIMIT: usize = 256 * 1024;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+#[derive(Clone, Copy, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&domain::ids::row_id("req"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// Every route of the public listener.
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(pages::auth::home))
+        .route(
+            "/login",
+            get(pages::auth::login_form).post(pages::auth::login_submit),
+        )
+        .route("/logout", post(pages::auth::logout))
+        .route(
+            "/forgot-password",
+            get(pages::auth::forgot_form).post(pages::auth::forgot_submit),
+        )
+        .route(
+            "/reset-password/{token}",
+            get(pages::auth::reset_form).post(pages::auth::reset_submit),
+        )
+        .route(
+            "/invite/{token}",
+            get(pages::auth::invite_form).post(pages::auth::invite_submit),
+        )
+        .route("/partner/{partner_id}", get(pages::dashboard::partner_home))
+        .route(
+            "/partner/{partner_id}/users",
+            get(pages::users::list).post(pages::users::invite),
+        )
+        .route(
+            "/partner/{partner_id}/users/invitations/{invitation_id}/resend",
+            post(pages::users::resend),
+        )
+        .route(
+            "/partner/{partner_id}/users/invitations/{invitation_id}/cancel",
+            post(pages::users::cancel),
+        )
+        .route(
+            "/partner/{partner_id}/{section}",
+            get(pages::dashboard::section),
+        )
+        .nest("/staff", staff::router())
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_for_staff))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .fallback(page_not_found)
+        .with_state(state.clone());
+    with_middleware(routes, &state)
+}
+
+/// The admin listener: health and metrics without login, for operators' networks only.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_open))
+        .fallback(page_not_found)
+        .with_state(state)
+}
+
+async fn page_not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError(AppError::NotFound)
+}
+
+fn with_middleware(routes: Router, state: &AppState) -> Router {
+    let csrf = CsrfLayer::new()
+        // The Partner API authenticates with headers, never cookies, so a forged cross-site
+        // request carries no credentials there.
+        .with_insecure_bypass(|_, uri| uri.path().starts_with("/api/"))
+        .with_rejection_response(|_| {
+            let err = AppError::Forbidden(
+                "This form was sent from another site, so it was not accepted. Open the page on Partner Hub itself and try again.".into(),
+            );
+            error_page(&err, None)
+        });
+    let hsts = state
+        .config
+        .is_https()
+        .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    routes
+        .layer(middleware::from_fn(ops::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("handler panicked");
+                    error_page(&AppError::Internal(anyhow::anyhow!("panic")), None)
+                }))
+                .layer(middleware::from_fn(reference_internal_errors))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
+                .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+                .layer(csrf)
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+}
+
+/// Opaque 500 pages name the request id, so a person can quote it and we can find the log line.
+async fn reference_internal_errors(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    if response.extensions().get::<InternalErrorMarker>().is_some() {
+        let err = AppError::Internal(anyhow::anyhow!("already logged"));
+        let mut page = error_page(&err, id);
+        page.extensions_mut().remove::<InternalErrorMarker>();
+        return page.into_response();
+    }
+    response
+}

@@ -1,0 +1,53 @@
+//! The dashboard sections that are still empty states, and the partner landing redirect.
+
+use crate::error::AppError;
+use crate::http::extract::PartnerCtx;
+use crate::http::session;
+use crate::http::views::{Chrome, MENU, Shell};
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use domain::PaymentModel;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "partner/section.html")]
+struct SectionPage {
+    chrome: Chrome,
+    shell: Shell,
+    title: &'static str,
+    onboarding_link: String,
+    payment_model: &'static str,
+    currency: String,
+    partner_payment: bool,
+}
+
+pub async fn partner_home(ctx: PartnerCtx) -> Redirect {
+    Redirect::to(&format!("/partner/{}/accounts", ctx.partner.id))
+}
+
+pub async fn section(
+    ctx: PartnerCtx,
+    State(state): State<AppState>,
+    Path((_, section)): Path<(String, String)>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let Some(item) = MENU.iter().find(|m| m.slug == section && m.slug != "users") else {
+        return Err(AppError::NotFound);
+    };
+    let (jar, flash) = session::take_flash(jar, &state.config);
+    let page = SectionPage {
+        chrome: Chrome::new(&state, flash),
+        shell: Shell::new(&ctx, item.slug),
+        title: item.label,
+        onboarding_link: state
+            .config
+            .link(&format!("/dashboard/app/{}", ctx.partner.id)),
+        payment_model: ctx.partner.payment_model.label(),
+        currency: ctx.partner.currency.as_str().to_uppercase(),
+        partner_payment: ctx.partner.payment_model == PaymentModel::PartnerPayment,
+    };
+    Ok((jar, page).into_response())
+}

@@ -1,0 +1,155 @@
+//! What every page shares: the chrome (dev badge, asset version, flash message) and, inside the
+//! dashboard, the shell (partner header, account switcher, menu).
+
+use crate::http::assets;
+use crate::http::extract::PartnerCtx;
+use crate::state::AppState;
+use askama::Template;
+
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub dev: bool,
+    pub assets: &'static str,
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(state: &AppState, flash: Option<String>) -> Self {
+        Self {
+            dev: state.config.dev,
+            assets: assets::version(),
+            flash,
+        }
+    }
+
+    /// For pages rendered without state at hand (router fallbacks, errors).
+    pub fn plain() -> Self {
+        Self {
+            dev: false,
+            assets: assets::version(),
+            flash: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub title: &'static str,
+    pub message: String,
+    pub details: Vec<String>,
+    pub reference: Option<String>,
+}
+
+/// One entry of the left menu: (url slug, label).
+pub struct MenuItem {
+    pub slug: &'static str,
+    pub label: &'static str,
+}
+
+pub const MENU: &[MenuItem] = &[
+    MenuItem {
+        slug: "accounts",
+        label: "WhatsApp Accounts",
+    },
+    MenuItem {
+        slug: "integration",
+        label: "Integration",
+    },
+    MenuItem {
+        slug: "profile",
+        label: "Profile",
+    },
+    MenuItem {
+        slug: "users",
+        label: "Users",
+    },
+    MenuItem {
+        slug: "api-keys",
+        label: "API Keys",
+    },
+    MenuItem {
+        slug: "billing",
+        label: "Billing",
+    },
+    MenuItem {
+        slug: "support",
+        label: "Support",
+    },
+];
+
+pub struct SwitchTarget {
+    pub name: String,
+    pub role: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct Shell {
+    pub partner_id: String,
+    pub partner_name: String,
+    pub role_label: &'static str,
+    pub is_owner: bool,
+    pub user_name: String,
+    pub user_email: String,
+    pub initial: String,
+    pub section: &'static str,
+    pub menu: &'static [MenuItem],
+    pub switcher: Vec<SwitchTarget>,
+}
+
+impl Shell {
+    pub fn new(ctx: &PartnerCtx, section: &'static str) -> Self {
+        // Switching keeps the section: every partner has the same pages.
+        let switcher = ctx
+            .memberships
+            .iter()
+            .map(|m| SwitchTarget {
+                name: m.partner.name.clone(),
+                role: m.role.label(),
+                href: format!("/partner/{}/{}", m.partner.id, section),
+                current: m.partner.id == ctx.partner.id,
+            })
+            .collect();
+        Self {
+            partner_id: ctx.partner.id.to_string(),
+            partner_name: ctx.partner.name.clone(),
+            role_label: ctx.role.label(),
+            is_owner: ctx.role.is_owner(),
+            user_name: ctx.user.name.clone(),
+            user_email: ctx.user.email.to_string(),
+            initial: ctx
+                .user
+                .name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_else(|| "?".into()),
+            section,
+            menu: MENU,
+            switcher,
+        }
+    }
+}
+
+/// Inline form problems keyed by field name, for re-rendering a form with messages.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<domain::FieldError>);
+
+impl FieldErrors {
+    pub fn from(errors: Vec<domain::FieldError>) -> Self {
+        Self(errors)
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,100 @@
+//! Partner Hub as a library: build the application state from a `Config`, then serve it. The
+//! binary (`main.rs`) only parses the command line and calls in here; tests do the same.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod passwords;
+pub mod providers;
+pub mod services;
+pub mod state;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::providers::mail::{Mailer, SmtpMailer};
+use crate::state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::{Backend, Db};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A start-up failure, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the database: {0}")]
+    Database(store::StoreError),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(store::StoreError),
+    #[error("mail: {0}")]
+    Mail(#[from] providers::mail::MailError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Open the database; SQLite is always migrated (it is ours alone), PostgreSQL only when asked,
+/// so several instances sharing one server do not race to migrate.
+pub async fn open_db(url: &str, migrate: bool) -> Result<Db, StartError> {
+    let db = Db::connect(url).await.map_err(StartError::Database)?;
+    if migrate || db.backend() == Backend::Sqlite {
+        db.migrate().await.map_err(StartError::Migrate)?;
+    }
+    Ok(db)
+}
+
+/// Everything the Hub needs, from its configuration.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let db = open_db(&config.database_url, config.migrate).await?;
+    let mailer: Option<Arc<dyn Mailer>> = match &config.smtp_url {
+        Some(url) => Some(Arc::new(SmtpMailer::new(url, &config.mail_from)?)),
+        None => None,
+    };
+    http::ops::prometheus();
+    Ok(AppState::new(db, config, clock, mailer))
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
+}
+
+/// Serve web and workers until `shutdown` is cancelled, then stop accepting, finish requests in
+/// flight and drain running jobs.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let worker = tokio::spawn(jobs::worker(state.clone(), shutdown.clone()));
+    let admin_task = admin.map(|listener| {
+        let app = http::admin_router(state.clone());
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+        })
+    });
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    shutdown.cancel();
+    if let Some(task) = admin_task {
+        let _ = task.await;
+    }
+    let _ = worker.await;
+    state.db.close().await;
+    served
+}

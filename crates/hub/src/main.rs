@@ -1,0 +1,247 @@
+//! `partnerhub`: parse the command line, set up logging, run the command. Failures print one
+//! line and exit non-zero.
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::Parser;
+use hub::cli::{Cli, Command, LogFormat, PartnerCommand, ServeArgs, StaffCommand};
+use hub::clock::{Clock, SystemClock};
+use hub::config::Config;
+use hub::services::audit::Actor;
+use hub::state::AppState;
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = err.print();
+                return if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            let rendered = err.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see 'partnerhub --help')");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PARTNERHUB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+async fn state_for(args: &ServeArgs) -> anyhow::Result<AppState> {
+    let config = Config::from_serve_args(args)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(hub::build_state(config, clock).await?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config::from_serve_args(&args)?;
+            init_tracing(config.log_format);
+            serve(args, None).await
+        }
+        Command::Demo {
+            serve: mut args,
+            password,
+        } => {
+            args.dev = true;
+            let config = Config::from_serve_args(&args)?;
+            init_tracing(config.log_format);
+            let password = match password {
+                Some(p) if p.chars().count() >= domain::NewPassword::MIN_CHARS => p,
+                Some(_) => anyhow::bail!(
+                    "--password must be at least {} characters",
+                    domain::NewPassword::MIN_CHARS
+                ),
+                None => domain::SecretToken::generate()
+                    .expose()
+                    .chars()
+                    .take(16)
+                    .collect(),
+            };
+            serve(args, Some(password)).await
+        }
+        Command::Migrate(store) => {
+            let url = hub::config::database_url(&store)?;
+            hub::open_db(&url, true).await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Config(args) => {
+            let config = Config::from_serve_args(&args)?;
+            println!("{}", serde_json::to_string_pretty(&config)?);
+            Ok(())
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    serve: args,
+                    email,
+                    name,
+                },
+        } => {
+            let email = domain::Email::parse(&email)?;
+            let name = domain::PersonName::parse(&name)?;
+            eprintln!("Password for {email} (one line on standard input):");
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let line = line.trim_end_matches(['\r', '\n']);
+            let password = domain::NewPassword::parse(line, line)?;
+            let state = state_for(&args).await?;
+            hub::services::auth::upsert_staff(&state, &email, name.as_str(), &password)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+            println!(
+                "Staff account {email} is ready. Log in at {}",
+                state.config.link("/staff/login")
+            );
+            Ok(())
+        }
+        Command::Partner {
+            command:
+                PartnerCommand::Create {
+                    serve: args,
+                    name,
+                    owner_email,
+                    currency,
+                    payment_model,
+                },
+        } => {
+            let request = hub::services::partners::PartnerRequest::parse(
+                &name,
+                &owner_email,
+                &currency,
+                &payment_model,
+            )
+            .map_err(|errors| {
+                anyhow::anyhow!(
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
+            let state = state_for(&args).await?;
+            let created = hub::services::partners::create(&state, &request, &Actor::System)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+            println!("Partner ID: {}", created.id);
+            println!(
+                "Owner invitation link (valid 7 days): {}",
+                created.invitation_link
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result<()> {
+    let state = state_for(&args).await?;
+    let listener = hub::bind(state.config.bind).await?;
+    let admin = match state.config.admin_bind {
+        Some(addr) => Some(hub::bind(addr).await?),
+        None => None,
+    };
+    let url = state.config.link("/");
+    if let Some(password) = &demo_password {
+        let seed = hub::services::demo::seed(&state, password)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+        println!("\nPartner Hub demo is running at {url}");
+        println!("Every demo login uses the password: {password}\n");
+        for login in &seed.logins {
+            println!("  {:<20} {}", login.email, login.what);
+        }
+        println!(
+            "\nDemo Partner: {}   Other Partner: {}",
+            seed.demo_partner, seed.other_partner
+        );
+        println!(
+            "Staff console: {}   Press Ctrl+C to stop.\n",
+            state.config.link("/staff/login")
+        );
+    } else {
+        println!("Partner Hub is listening on {url}");
+    }
+    if state.config.dev {
+        tracing::warn!(
+            "development mode: relaxed URL rules and mail links in the log; never use in production"
+        );
+    }
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing requests and jobs in flight");
+        signal.cancel();
+    });
+    hub::serve(state, listener, admin, shutdown).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

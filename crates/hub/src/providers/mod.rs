@@ -1,0 +1,3 @@
+//! The edges of the world: outside systems behind traits, each with a default that works here.
+
+pub mod mail;

@@ -1,0 +1,334 @@
+//! Logging in and out, for partner users and staff, and resetting forgotten passwords. Failures
+//! never say whether an email exists: unknown account and wrong password read the same, take the
+//! same time, and count against the same throttles.
+
+use crate::error::AppError;
+use crate::http::extract::ClientMeta;
+use crate::passwords;
+use crate::services::{audit, mail};
+use crate::state::AppState;
+use domain::{Email, NewPassword, SecretToken, TokenHash, UserId};
+use store::sessions::{NewSession, SessionKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("too many attempts; retry in {0} s")]
+    Throttled(u64),
+    #[error("invalid email or password")]
+    Invalid,
+    #[error(transparent)]
+    Failed(#[from] AppError),
+}
+
+impl From<store::StoreError> for LoginError {
+    fn from(err: store::StoreError) -> Self {
+        LoginError::Failed(err.into())
+    }
+}
+
+/// A session just opened: the token goes into the cookie and nowhere else.
+#[derive(Debug)]
+pub struct Login {
+    pub token: SecretToken,
+    pub subject_id: String,
+}
+
+fn throttle_keys(kind: SessionKind, email: &str, meta: &ClientMeta) -> (String, String) {
+    let prefix = match kind {
+        SessionKind::User => "user",
+        SessionKind::Staff => "staff",
+    };
+    (
+        format!("{prefix}:{}", email.trim().to_lowercase()),
+        format!("{prefix}:{}", meta.ip),
+    )
+}
+
+fn check_throttle(state: &AppState, account: &str, ip: &str) -> Result<(), LoginError> {
+    let now = state.now_ms();
+    let t = &state.login_throttle;
+    let account_wait = t
+        .per_account
+        .lock()
+        .map(|g| g.check(account, now).err())
+        .ok()
+        .flatten();
+    let ip_wait = t
+        .per_ip
+        .lock()
+        .map(|g| g.check(ip, now).err())
+        .ok()
+        .flatten();
+    match (account_wait, ip_wait) {
+        (None, None) => Ok(()),
+        (a, b) => Err(LoginError::Throttled(
+            a.map_or(0, |w| w.seconds).max(b.map_or(0, |w| w.seconds)),
+        )),
+    }
+}
+
+fn record_failure(state: &AppState, account: &str, ip: &str) {
+    let now = state.now_ms();
+    let t = &state.login_throttle;
+    if let Ok(mut g) = t.per_account.lock() {
+        g.record_failure(account, now);
+    }
+    if let Ok(mut g) = t.per_ip.lock() {
+        g.record_failure(ip, now);
+    }
+}
+
+fn clear_account(state: &AppState, account: &str) {
+    if let Ok(mut g) = state.login_throttle.per_account.lock() {
+        g.clear(account);
+    }
+}
+
+async fn open_session(
+    state: &AppState,
+    kind: SessionKind,
+    subject_id: &str,
+    meta: &ClientMeta,
+) -> Result<Login, store::StoreError> {
+    let token = SecretToken::generate();
+    let ttl = match kind {
+        SessionKind::User => state.config.session_ttl_ms,
+        SessionKind::Staff => state.config.staff_session_ttl_ms,
+    };
+    let now = state.now_ms();
+    store::sessions::create(
+        state.db.pool(),
+        &NewSession {
+            token_hash: &token.hash(),
+            kind,
+            subject_id,
+            expires_ms: now + ttl,
+            ip: &meta.ip,
+            user_agent: &meta.user_agent,
+        },
+        now,
+    )
+    .await?;
+    Ok(Login {
+        token,
+        subject_id: subject_id.to_owned(),
+    })
+}
+
+/// Open a session for a user who just proved who they are another way (accepted an invitation).
+pub async fn open_user_session(
+    state: &AppState,
+    user: &UserId,
+    meta: &ClientMeta,
+) -> Result<Login, AppError> {
+    Ok(open_session(state, SessionKind::User, user.as_str(), meta).await?)
+}
+
+/// Check a partner user's email and password and open a session.
+pub async fn login_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    meta: &ClientMeta,
+) -> Result<Login, LoginError> {
+    let (account_key, ip_key) = throttle_keys(SessionKind::User, email, meta);
+    check_throttle(state, &account_key, &ip_key)?;
+    let credentials = match Email::parse(email) {
+        Ok(email) => store::users::credentials_by_email(state.db.pool(), &email).await?,
+        Err(_) => None,
+    };
+    let stored = credentials
+        .as_ref()
+        .and_then(|c| c.password_hash.as_deref());
+    let ok = passwords::verify(password, stored).await;
+    let Some(credentials) = credentials.filter(|_| ok) else {
+        record_failure(state, &account_key, &ip_key);
+        return Err(LoginError::Invalid);
+    };
+    clear_account(state, &account_key);
+    let user = credentials.user;
+    let login = open_session(state, SessionKind::User, user.id.as_str(), meta).await?;
+    store::users::record_login(state.db.pool(), &user.id, state.now_ms()).await?;
+    let actor = audit::Actor::User {
+        id: user.id.to_string(),
+        ip: meta.ip.clone(),
+    };
+    audit::record(
+        state.db.pool(),
+        state,
+        &actor,
+        None,
+        "user.login",
+        user.id.as_str(),
+        "",
+    )
+    .await?;
+    Ok(login)
+}
+
+/// Check a staff member's email and password and open a staff session.
+pub async fn login_staff(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    meta: &ClientMeta,
+) -> Result<Login, LoginError> {
+    let (account_key, ip_key) = throttle_keys(SessionKind::Staff, email, meta);
+    check_throttle(state, &account_key, &ip_key)?;
+    let found = match Email::parse(email) {
+        Ok(email) => store::staff::credentials_by_email(state.db.pool(), &email).await?,
+        Err(_) => None,
+    };
+    let ok = passwords::verify(password, found.as_ref().map(|(_, hash)| hash.as_str())).await;
+    let Some((staff, _)) = found.filter(|_| ok) else {
+        record_failure(state, &account_key, &ip_key);
+        return Err(LoginError::Invalid);
+    };
+    clear_account(state, &account_key);
+    let login = open_session(state, SessionKind::Staff, staff.id.as_str(), meta).await?;
+    store::staff::record_login(state.db.pool(), &staff.id, state.now_ms()).await?;
+    let actor = audit::Actor::Staff {
+        id: staff.id.to_string(),
+        ip: meta.ip.clone(),
+    };
+    audit::record(
+        state.db.pool(),
+        state,
+        &actor,
+        None,
+        "staff.login",
+        staff.id.as_str(),
+        "",
+    )
+    .await?;
+    Ok(login)
+}
+
+pub async fn logout(state: &AppState, session: &TokenHash) -> Result<(), AppError> {
+    store::sessions::delete(state.db.pool(), session).await?;
+    Ok(())
+}
+
+const RESET_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// Send a reset link if the email belongs to a user. Says nothing either way: the caller shows
+/// the same neutral message whatever happened.
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AppError> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    let Some(user) = store::users::by_email(state.db.pool(), &email).await? else {
+        return Ok(());
+    };
+    let token = SecretToken::generate();
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    store::password_resets::create(
+        &mut *tx,
+        SessionKind::User,
+        user.id.as_str(),
+        &token.hash(),
+        now,
+        now + RESET_TTL_MS,
+    )
+    .await?;
+    let link = state
+        .config
+        .link(&format!("/reset-password/{}", token.expose()));
+    let body = format!(
+        "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of your Partner Hub \
+         account {email}.\n\nChoose a new password here (the link works once, for one hour):\n{link}\n\n\
+         If you did not ask for this, ignore this message: your password stays as it is.\n",
+        name = user.name,
+    );
+    mail::queue(
+        &mut tx,
+        state,
+        email.as_str(),
+        "Reset your Partner Hub password",
+        &body,
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    state.jobs_wakeup.notify_one();
+    Ok(())
+}
+
+/// Is the reset link still usable? (Only to decide which page to show.)
+pub async fn reset_link_is_live(state: &AppState, token: &str) -> Result<bool, AppError> {
+    Ok(store::password_resets::is_live(
+        state.db.pool(),
+        SessionKind::User,
+        &TokenHash::of(token),
+        state.now_ms(),
+    )
+    .await?)
+}
+
+/// Set a new password through a reset link. Every open session of the user ends.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    password: &NewPassword,
+    meta: &ClientMeta,
+) -> Result<bool, AppError> {
+    let hash = passwords::hash(password.expose()).await?;
+    let mut tx = state.db.begin_write().await?;
+    let Some(subject) = store::password_resets::redeem(
+        &mut *tx,
+        SessionKind::User,
+        &TokenHash::of(token),
+        state.now_ms(),
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    let user_id = UserId::parse(&subject)
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("reset token for a malformed user id")))?;
+    store::users::set_password(&mut *tx, &user_id, &hash).await?;
+    store::sessions::delete_all_of(&mut *tx, SessionKind::User, user_id.as_str()).await?;
+    let actor = audit::Actor::User {
+        id: user_id.to_string(),
+        ip: meta.ip.clone(),
+    };
+    audit::record(
+        &mut *tx,
+        state,
+        &actor,
+        None,
+        "user.password_reset",
+        user_id.as_str(),
+        "",
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(true)
+}
+
+/// Create or update a staff account from the command line.
+pub async fn upsert_staff(
+    state: &AppState,
+    email: &Email,
+    name: &str,
+    password: &NewPassword,
+) -> Result<(), AppError> {
+    let hash = passwords::hash(password.expose()).await?;
+    store::staff::upsert(state.db.pool(), email, name, &hash, state.now_ms()).await?;
+    let Some((staff, _)) = store::staff::credentials_by_email(state.db.pool(), email).await? else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "staff account vanished after upsert"
+        )));
+    };
+    audit::record(
+        state.db.pool(),
+        state,
+        &audit::Actor::System,
+        None,
+        "staff.upsert",
+        staff.id.as_str(),
+        email.as_str(),
+    )
+    .await?;
+    Ok(())
+}

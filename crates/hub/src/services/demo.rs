@@ -1,0 +1,164 @@
+//! Demo data for `partnerhub demo`: two partners, an Owner and a Member, someone in both partners
+//! (so the account switcher shows), and a staff login. Safe to run again: rows are created when
+//! missing and the demo passwords are set to the one printed.
+
+use crate::error::AppError;
+use crate::passwords;
+use crate::services::audit::{self, Actor};
+use crate::state::AppState;
+use domain::{Currency, Email, PartnerId, PaymentModel, Role};
+use store::partners::NewPartner;
+
+pub const DEMO_PARTNER: &str = "Demo Partner";
+pub const OTHER_PARTNER: &str = "Other Partner";
+
+/// One login printed at start-up.
+#[derive(Debug)]
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub what: &'static str,
+}
+
+#[derive(Debug)]
+pub struct DemoSeed {
+    pub demo_partner: PartnerId,
+    pub other_partner: PartnerId,
+    pub logins: Vec<DemoLogin>,
+}
+
+async fn ensure_partner(
+    state: &AppState,
+    name: &str,
+    currency: Currency,
+    payment_model: PaymentModel,
+) -> Result<PartnerId, AppError> {
+    if let Some(existing) = store::partners::by_name(state.db.pool(), name).await? {
+        return Ok(existing.id);
+    }
+    let id = PartnerId::generate();
+    store::partners::create(
+        state.db.pool(),
+        &NewPartner {
+            id: &id,
+            name,
+            currency,
+            payment_model,
+        },
+        state.now_ms(),
+    )
+    .await?;
+    audit::record(
+        state.db.pool(),
+        state,
+        &Actor::System,
+        Some(&id),
+        "partner.create",
+        id.as_str(),
+        name,
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn ensure_user(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    hash: &str,
+    memberships: &[(&PartnerId, Role)],
+) -> Result<(), AppError> {
+    let email = Email::parse(email)?;
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let user = store::users::ensure(&mut tx, &email, name, now).await?;
+    store::users::set_password(&mut *tx, &user.id, hash).await?;
+    for (partner, role) in memberships {
+        store::partners::add_member(&mut *tx, partner, &user.id, *role, now).await?;
+    }
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}
+
+pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError> {
+    let hash = passwords::hash(password).await?;
+    let demo = ensure_partner(
+        state,
+        DEMO_PARTNER,
+        Currency::Eur,
+        PaymentModel::PartnerPayment,
+    )
+    .await?;
+    let other = ensure_partner(
+        state,
+        OTHER_PARTNER,
+        Currency::Usd,
+        PaymentModel::DirectPayment,
+    )
+    .await?;
+    ensure_user(
+        state,
+        "owner@demo.test",
+        "Olivia Owner",
+        &hash,
+        &[(&demo, Role::Owner)],
+    )
+    .await?;
+    ensure_user(
+        state,
+        "member@demo.test",
+        "Max Member",
+        &hash,
+        &[(&demo, Role::Member)],
+    )
+    .await?;
+    ensure_user(
+        state,
+        "owner@other.test",
+        "Oscar Other",
+        &hash,
+        &[(&other, Role::Owner)],
+    )
+    .await?;
+    ensure_user(
+        state,
+        "agency@demo.test",
+        "Ada Agency",
+        &hash,
+        &[(&demo, Role::Owner), (&other, Role::Member)],
+    )
+    .await?;
+    store::staff::upsert(
+        state.db.pool(),
+        &Email::parse("staff@demo.test")?,
+        "Sam Staff",
+        &hash,
+        state.now_ms(),
+    )
+    .await?;
+    Ok(DemoSeed {
+        demo_partner: demo,
+        other_partner: other,
+        logins: vec![
+            DemoLogin {
+                email: "owner@demo.test",
+                what: "Owner of Demo Partner",
+            },
+            DemoLogin {
+                email: "member@demo.test",
+                what: "Member of Demo Partner",
+            },
+            DemoLogin {
+                email: "owner@other.test",
+                what: "Owner of Other Partner",
+            },
+            DemoLogin {
+                email: "agency@demo.test",
+                what: "Owner of Demo Partner and Member of Other Partner (account switcher)",
+            },
+            DemoLogin {
+                email: "staff@demo.test",
+                what: "BSP staff, at /staff/login",
+            },
+        ],
+    })
+}

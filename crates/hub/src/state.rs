@@ -1,0 +1,77 @@
+//! `AppState`: everything a request, a job or a command needs, built once and shared.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::providers::mail::Mailer;
+use domain::throttle::Throttle;
+use std::sync::{Arc, Mutex};
+use store::Db;
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    /// `None` when no SMTP server is configured: mail then stays in the outbox.
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub login_throttle: LoginThrottle,
+    /// Wakes the job runner when work is enqueued in this process.
+    pub jobs_wakeup: Notify,
+}
+
+/// Failed logins are limited per account and per client address; both must allow an attempt.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    pub per_account: Mutex<Throttle>,
+    pub per_ip: Mutex<Throttle>,
+}
+
+impl LoginThrottle {
+    const WINDOW_MS: i64 = 15 * 60 * 1000;
+
+    pub fn new() -> Self {
+        Self {
+            per_account: Mutex::new(Throttle::new(5, Self::WINDOW_MS)),
+            per_ip: Mutex::new(Throttle::new(30, Self::WINDOW_MS)),
+        }
+    }
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        mailer: Option<Arc<dyn Mailer>>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            config,
+            clock,
+            mailer,
+            login_throttle: LoginThrottle::new(),
+            jobs_wakeup: Notify::new(),
+        }))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

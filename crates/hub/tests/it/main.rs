@@ -1,0 +1,5 @@
+//! Integration tests for Partner Hub, compiled into a single test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+mod support_selftest;

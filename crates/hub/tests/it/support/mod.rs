@@ -1,0 +1,5 @@
+//! Shared helpers for the integration tests: SMTP sink, PostgreSQL databases, headless browser.
+
+pub mod browser;
+pub mod postgres;
+pub mod smtp_sink;

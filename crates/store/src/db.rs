@@ -1,0 +1,146 @@
+//! `Db`: the connection pool and which backend it talks to, chosen by the database URL.
+
+use crate::{StoreError, dialect};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, Transaction};
+use std::path::Path;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database URL we cannot use, said in words.
+#[derive(Debug, thiserror::Error)]
+pub enum DbConfigError {
+    #[error("database URL must start with postgres:// or sqlite:// (got {0:?})")]
+    UnsupportedScheme(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Which backend a URL selects, before connecting.
+    pub fn backend_of(url: &str) -> Result<Backend, DbConfigError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default().to_owned();
+            Err(DbConfigError::UnsupportedScheme(scheme))
+        }
+    }
+
+    /// The URL of the embedded SQLite file in `data_dir`.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("partnerhub.db").display()
+        )
+    }
+
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Self::backend_of(url)
+            .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e))))?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            for pragma in dialect::SQLITE_PRAGMAS {
+                                sqlx::query(*pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that will write; on SQLite it holds the write lock from the start.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(self
+            .pool
+            .begin_with(dialect::begin_write(self.backend))
+            .await?)
+    }
+
+    /// Is the database answering? Used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_folders_list_the_same_versions() {
+        let versions = |m: &sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
+        assert!(SQLITE_MIGRATIONS.iter().count() > 0);
+    }
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(
+            Db::backend_of("postgres://x/y").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(Db::backend_of("sqlite://a.db").ok(), Some(Backend::Sqlite));
+        assert!(Db::backend_of("mysql://x").is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! Persistence of Partner Hub. One SQL text serves SQLite (the embedded default) and PostgreSQL
+//! through sqlx's `Any` driver; the few statements that must differ live in `dialect`.
+//!
+//! Every function on partner-owned data takes the partner id first: there is no way to load
+//! another partner's row by its id alone.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+mod db;
+pub mod dialect;
+mod error;
+pub mod invitations;
+pub mod jobs;
+pub mod mail;
+pub mod partners;
+pub mod password_resets;
+pub mod sessions;
+pub mod staff;
+pub mod users;
+
+pub use db::{Backend, Db, DbConfigError};
+pub use error::StoreError;
+pub use sqlx::AnyPool;
+
+/// Parse a stored enum column; a value the code does not know means the row is corrupt.
+pub(crate) fn parse_column<T, E>(
+    column: &'static str,
+    value: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    parse(value).map_err(|_| StoreError::Corrupt(format!("{column}: unexpected value {value:?}")))
+}

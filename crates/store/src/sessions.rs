@@ -1,0 +1,108 @@
+//! Login sessions for users and staff. The cookie carries a random token; only its SHA-256 is
+//! stored, so reading this table does not let anyone log in.
+
+use crate::StoreError;
+use domain::TokenHash;
+use sqlx::{Any, Executor};
+
+/// Whose session it is. Kept apart so a staff cookie can never open partner screens, nor a
+/// user cookie the staff console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    User,
+    Staff,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::User => "user",
+            SessionKind::Staff => "staff",
+        }
+    }
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a TokenHash,
+    pub kind: SessionKind,
+    pub subject_id: &'a str,
+    pub expires_ms: i64,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub async fn create<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    session: &NewSession<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, kind, subject_id, created_ms, expires_ms, last_seen_ms, ip, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+    )
+    .bind(session.token_hash.as_str())
+    .bind(session.kind.as_str())
+    .bind(session.subject_id)
+    .bind(now_ms)
+    .bind(session.expires_ms)
+    .bind(session.ip)
+    .bind(session.user_agent)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// The subject id of a live session of `kind`, if the token hash names one.
+pub async fn subject<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: SessionKind,
+    token_hash: &TokenHash,
+    now_ms: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT subject_id FROM sessions WHERE token_hash = $1 AND kind = $2 AND expires_ms > $3",
+    )
+    .bind(token_hash.as_str())
+    .bind(kind.as_str())
+    .bind(now_ms)
+    .fetch_optional(ex)
+    .await?)
+}
+
+pub async fn delete<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &TokenHash,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash.as_str())
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// End every session of a subject (after a password reset).
+pub async fn delete_all_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: SessionKind,
+    subject_id: &str,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE kind = $1 AND subject_id = $2")
+            .bind(kind.as_str())
+            .bind(subject_id)
+            .execute(ex)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn purge_expired<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
+        .bind(now_ms)
+        .execute(ex)
+        .await?
+        .rows_affected())
+}
