@@ -5,6 +5,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
@@ -218,22 +219,10 @@ impl Browser {
     }
 }
 
-/// Opens a WebDriver session at `url` (plain HTTP) through fantoccini's rustls client.
-///
-/// rustls needs a process-level crypto provider because both its `ring` and `aws-lc-rs`
-/// backends are compiled into this workspace; without one it panics with an obscure message,
-/// which is turned into an actionable one here.
+/// Opens a WebDriver session at `url`. chromedriver listens on loopback over plain HTTP, so the
+/// client needs no TLS at all (and the workspace keeps a single rustls crypto backend).
 async fn connect_webdriver(url: &str, capabilities: serde_json::Map<String, Value>) -> Client {
-    let mut builder = match std::panic::catch_unwind(ClientBuilder::rustls) {
-        Ok(Ok(builder)) => builder,
-        Ok(Err(err)) => panic!("cannot set up the WebDriver HTTP client: {err}"),
-        Err(_) => panic!(
-            "rustls has no process-level CryptoProvider (both `ring` and `aws-lc-rs` are enabled): \
-             install one before starting the browser, e.g. \
-             `rustls::crypto::ring::default_provider().install_default()`"
-        ),
-    };
-    builder
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(url)
         .await

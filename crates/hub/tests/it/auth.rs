@@ -1,0 +1,307 @@
+//! Logging in and out, throttling, password reset: what a person at the login page sees.
+
+use crate::support::app::{PASSWORD, Role, TestApp, find_link, for_each_backend, path_of};
+
+async fn seeded(app: &TestApp) -> crate::support::app::PartnerId {
+    let demo = app.partner("Demo Partner").await;
+    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+        .await;
+    demo
+}
+
+#[tokio::test]
+async fn login_opens_the_dashboard_and_logout_ends_the_session() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let client = app.client();
+        let res = client.get(app.link("/")).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/login");
+
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", " Owner@Demo.test "), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+
+        let res = client.get(app.link("/")).send().await.unwrap();
+        assert_eq!(
+            res.headers()["location"].to_str().unwrap(),
+            format!("/partner/{demo}/accounts")
+        );
+        let page = client
+            .get(app.link(&format!("/partner/{demo}/accounts")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Demo Partner") && html.contains(demo.as_str()));
+        assert!(
+            html.contains("No WhatsApp numbers yet"),
+            "empty state explains what will appear"
+        );
+        assert!(
+            !html.contains("Switch account"),
+            "single-partner users see no switcher"
+        );
+
+        let res = client.post(app.link("/logout")).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let res = client
+            .get(app.link(&format!("/partner/{demo}/accounts")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "the old session no longer works");
+        assert!(
+            res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_read_the_same() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let client = app.client();
+        let mut bodies = Vec::new();
+        for (email, password) in [
+            ("owner@demo.test", "wrong password!"),
+            ("nobody@demo.test", "wrong password!"),
+        ] {
+            let res = client
+                .post(app.link("/login"))
+                .form(&[("email", email), ("password", password)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+            let html = res.text().await.unwrap();
+            assert!(html.contains("The email or password is not correct."));
+            bodies.push(html.replace(email, "EMAIL"));
+        }
+        assert_eq!(
+            bodies[0], bodies[1],
+            "the page must not reveal whether the email exists"
+        );
+
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", ""), ("password", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Enter your email and password.")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_a_countdown() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let client = app.client();
+        for _ in 0..5 {
+            let res = client
+                .post(app.link("/login"))
+                .form(&[("email", "owner@demo.test"), ("password", "not it at all")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+        }
+        // Even the right password is refused while locked, and the page says for how long.
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers()["retry-after"], "900");
+        assert!(res.text().await.unwrap().contains("Try again in 900 s."));
+
+        app.clock.advance_ms(15 * 60 * 1000);
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "unlocked after the window");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn password_reset_by_email_changes_the_password_once() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let old_session = app.login("owner@demo.test").await;
+        let client = app.client();
+
+        for email in ["owner@demo.test", "ghost@demo.test"] {
+            let res = client
+                .post(app.link("/forgot-password"))
+                .form(&[("email", email)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert!(
+                res.text()
+                    .await
+                    .unwrap()
+                    .contains("If an account exists for that email")
+            );
+        }
+        assert!(
+            app.last_mail_to("ghost@demo.test").await.is_none(),
+            "no mail for unknown emails"
+        );
+        let (subject, body) = app
+            .last_mail_to("owner@demo.test")
+            .await
+            .expect("reset mail");
+        assert_eq!(subject, "Reset your Partner Hub password");
+        let link = find_link(&body, "/reset-password/").expect("link in mail");
+        let path = path_of(&link);
+
+        let res = client.get(app.link(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let res = client
+            .post(app.link(&path))
+            .form(&[("password", "short"), ("password_confirm", "short")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(res.text().await.unwrap().contains("at least 10 characters"));
+
+        let new_password = "a brand new passphrase";
+        let res = client
+            .post(app.link(&path))
+            .form(&[
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+
+        let res = old_session
+            .get(app.link(&format!("/partner/{demo}/users")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            303,
+            "sessions opened before the reset are ended"
+        );
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "the old password no longer works");
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", new_password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+
+        let res = client.get(app.link(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 410, "the link works once");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("expired or was already used")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_links_expire_after_an_hour() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let client = app.client();
+        client
+            .post(app.link("/forgot-password"))
+            .form(&[("email", "owner@demo.test")])
+            .send()
+            .await
+            .unwrap();
+        let (_, body) = app.last_mail_to("owner@demo.test").await.unwrap();
+        let path = path_of(&find_link(&body, "/reset-password/").unwrap());
+        app.clock.advance_ms(61 * 60 * 1000);
+        let res = client
+            .post(app.link(&path))
+            .form(&[
+                ("password", "another long one"),
+                ("password_confirm", "another long one"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 410);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_redirects_only_to_local_pages() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let client = app.client();
+        let res = client
+            .post(app.link("/login"))
+            .form(&[
+                ("email", "owner@demo.test"),
+                ("password", PASSWORD),
+                ("next", "https://evil.test/steal"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/");
+        let client = app.client();
+        let next = format!("/partner/{demo}/users");
+        let res = client
+            .post(app.link("/login"))
+            .form(&[
+                ("email", "owner@demo.test"),
+                ("password", PASSWORD),
+                ("next", next.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"].to_str().unwrap(), next);
+    })
+    .await;
+}

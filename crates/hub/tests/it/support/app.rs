@@ -1,0 +1,265 @@
+//! `TestApp`: a real Partner Hub on an ephemeral port, on a fresh database (a temporary SQLite
+//! file, or a new PostgreSQL database), with a manual clock and helpers to create partners and
+//! users. `for_each_backend` runs a test body on SQLite and, when configured, on PostgreSQL.
+
+use super::postgres::{self, TestDatabase};
+use hub::clock::{Clock, ManualClock};
+use hub::config::Config;
+use hub::state::AppState;
+use reqwest::redirect::Policy;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+pub use domain::{PartnerId, Role};
+
+/// 2026-11-25 09:00 UTC: tests start at a fixed, known time.
+pub const T0_MS: i64 = 1_795_597_200_000;
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub smtp_url: Option<String>,
+    pub dev: bool,
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub url: String,
+    pub clock: ManualClock,
+    pub backend: Backend,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+    pg: Option<TestDatabase>,
+}
+
+/// Run `body` against a fresh app on every backend this machine offers: SQLite always,
+/// PostgreSQL when `PARTNERHUB_TEST_POSTGRES_URL` is set (scripts/test always sets it).
+pub async fn for_each_backend<F, Fut>(body: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for_each_backend_with(|| Options::default(), body).await;
+}
+
+pub async fn for_each_backend_with<O, F, Fut>(options: O, body: F)
+where
+    O: Fn() -> Options,
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut backends = vec![Backend::Sqlite];
+    if postgres::test_postgres_url().is_some() {
+        backends.push(Backend::Postgres);
+    }
+    for backend in backends {
+        let mut app = TestApp::start(backend, options()).await;
+        let pg = app.pg.take();
+        let shutdown = app.shutdown.clone();
+        body(app).await;
+        shutdown.cancel();
+        if let Some(pg) = pg {
+            pg.drop().await;
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend, options: Options) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let admin = postgres::test_postgres_url().expect("PARTNERHUB_TEST_POSTGRES_URL");
+                Some(postgres::create(&admin).await)
+            }
+        };
+        let database_url = match &pg {
+            Some(db) => db.url.clone(),
+            None => store::Db::sqlite_url(dir.path()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        let config = Config {
+            bind: addr,
+            admin_bind: None,
+            public_url: url.parse().expect("url"),
+            dev: options.dev,
+            data_dir: dir.path().to_path_buf(),
+            database_url,
+            smtp_url: options.smtp_url,
+            mail_from: "Partner Hub <no-reply@partnerhub.test>".into(),
+            log_format: hub::cli::LogFormat::Pretty,
+            migrate: true,
+            session_ttl_ms: 14 * 24 * 3_600_000,
+            staff_session_ttl_ms: 12 * 3_600_000,
+        };
+        let clock = ManualClock::starting_at(T0_MS);
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let state = hub::build_state(config, shared).await.expect("app state");
+        let shutdown = CancellationToken::new();
+        let router =
+            hub::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let token = shutdown.clone();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await;
+        });
+        TestApp {
+            state,
+            url,
+            clock,
+            backend,
+            shutdown,
+            server,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// Stop the server (and drop its PostgreSQL database when this app owns it).
+    pub async fn finish(self) {
+        self.shutdown.cancel();
+        let _ = self.server.await;
+        self.state.db.close().await;
+        if let Some(pg) = self.pg {
+            pg.drop().await;
+        }
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn run_due_jobs(&self) -> usize {
+        hub::jobs::run_due(&self.state).await.expect("jobs")
+    }
+
+    /// A partner created directly in the store.
+    pub async fn partner(&self, name: &str) -> PartnerId {
+        let id = PartnerId::generate();
+        store::partners::create(
+            self.state.db.pool(),
+            &store::partners::NewPartner {
+                id: &id,
+                name,
+                currency: domain::Currency::Eur,
+                payment_model: domain::PaymentModel::PartnerPayment,
+            },
+            self.clock.now_ms(),
+        )
+        .await
+        .expect("partner");
+        id
+    }
+
+    /// A user with `PASSWORD`, member of the given partners.
+    pub async fn user(&self, email: &str, name: &str, memberships: &[(&PartnerId, Role)]) {
+        let email = domain::Email::parse(email).expect("email");
+        let hash = hub::passwords::hash(PASSWORD).await.expect("hash");
+        let now = self.clock.now_ms();
+        let mut conn = self.state.db.pool().acquire().await.expect("conn");
+        let user = store::users::ensure(&mut conn, &email, name, now)
+            .await
+            .expect("user");
+        store::users::set_password(&mut *conn, &user.id, &hash)
+            .await
+            .expect("password");
+        for (partner, role) in memberships {
+            store::partners::add_member(&mut *conn, partner, &user.id, *role, now)
+                .await
+                .expect("member");
+        }
+    }
+
+    pub async fn staff(&self, email: &str) {
+        let hash = hub::passwords::hash(PASSWORD).await.expect("hash");
+        store::staff::upsert(
+            self.state.db.pool(),
+            &domain::Email::parse(email).expect("email"),
+            "Sam Staff",
+            &hash,
+            self.clock.now_ms(),
+        )
+        .await
+        .expect("staff");
+    }
+
+    /// A client logged in as `email` (with `PASSWORD`).
+    pub async fn login(&self, email: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = client
+            .post(self.link("/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(
+            res.status(),
+            303,
+            "login of {email} failed: {}",
+            res.text().await.unwrap_or_default()
+        );
+        client
+    }
+
+    pub async fn staff_login(&self, email: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = client
+            .post(self.link("/staff/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("staff login");
+        assert_eq!(res.status(), 303, "staff login failed");
+        client
+    }
+
+    /// The newest mail in the outbox to `to`: (subject, body).
+    pub async fn last_mail_to(&self, to: &str) -> Option<(String, String)> {
+        store::mail::recent(self.state.db.pool(), 100, 0)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .find(|m| m.to_addr == to)
+            .map(|m| (m.subject, m.body_text))
+    }
+}
+
+/// The first `http…` link in a text that contains `path_part`.
+pub fn find_link(text: &str, path_part: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(path_part))
+        .map(str::to_owned)
+}
+
+/// The path of an absolute URL on the test server.
+pub fn path_of(url: &str) -> String {
+    let parsed: url::Url = url.parse().expect("url");
+    match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_owned(),
+    }
+}

@@ -1,0 +1,177 @@
+//! Tenant isolation: a user of Other Partner walks every partner-scoped route with Demo
+//! Partner's ids and gets "not found" every time, without any of Demo Partner's data.
+
+use crate::support::app::{Role, for_each_backend};
+
+const SECTIONS: &[&str] = &[
+    "",
+    "/accounts",
+    "/integration",
+    "/profile",
+    "/users",
+    "/api-keys",
+    "/billing",
+    "/support",
+];
+
+#[tokio::test]
+async fn another_partner_cannot_read_or_change_anything() {
+    for_each_backend(|app| async move {
+        let demo = app.partner("Demo Partner").await;
+        let other = app.partner("Other Partner").await;
+        app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+            .await;
+        app.user("owner@other.test", "Oscar Other", &[(&other, Role::Owner)])
+            .await;
+
+        let olivia = app.login("owner@demo.test").await;
+        olivia
+            .post(app.link(&format!("/partner/{demo}/users")))
+            .form(&[
+                ("name", "Secret Sam"),
+                ("email", "sam@demo.test"),
+                ("role", "member"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let invitation = store::invitations::pending(app.state.db.pool(), &demo)
+            .await
+            .unwrap()[0]
+            .id
+            .to_string();
+
+        let oscar = app.login("owner@other.test").await;
+        for section in SECTIONS {
+            let res = oscar
+                .get(app.link(&format!("/partner/{demo}{section}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 404, "GET {section}");
+            let html = res.text().await.unwrap();
+            assert!(
+                !html.contains("Demo Partner")
+                    && !html.contains("sam@demo.test")
+                    && !html.contains("owner@demo.test"),
+                "{section} leaks"
+            );
+        }
+        let res = oscar
+            .post(app.link(&format!("/partner/{demo}/users")))
+            .form(&[
+                ("name", "Mallory"),
+                ("email", "mallory@evil.test"),
+                ("role", "owner"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        assert!(app.last_mail_to("mallory@evil.test").await.is_none());
+        for action in ["resend", "cancel"] {
+            // Through Demo's URL and through Oscar's own partner with Demo's invitation id.
+            for partner in [&demo, &other] {
+                let res = oscar
+                    .post(app.link(&format!(
+                        "/partner/{partner}/users/invitations/{invitation}/{action}"
+                    )))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 404, "{action} via {partner}");
+            }
+        }
+        let still = store::invitations::pending(app.state.db.pool(), &demo)
+            .await
+            .unwrap();
+        assert_eq!(still.len(), 1, "the invitation is untouched");
+        assert_eq!(still[0].id.to_string(), invitation);
+
+        // The switcher of a one-partner user lists only that partner.
+        let html = oscar
+            .get(app.link(&format!("/partner/{other}/accounts")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("Demo Partner") && !html.contains(demo.as_str()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_or_unknown_ids_are_not_found() {
+    for_each_backend(|app| async move {
+        let demo = app.partner("Demo Partner").await;
+        app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+            .await;
+        let olivia = app.login("owner@demo.test").await;
+        for path in [
+            "/partner/nope/accounts".to_owned(),
+            "/partner/abc'%20OR%201=1--/users".to_owned(),
+            "/partner/ZZZZZZPA/users".to_owned(),
+            format!("/partner/{demo}/nonsense"),
+            format!("/partner/{demo}/users/invitations/inv_x/resend"),
+        ] {
+            let res = if path.ends_with("resend") {
+                olivia.post(app.link(&path)).send().await.unwrap()
+            } else {
+                olivia.get(app.link(&path)).send().await.unwrap()
+            };
+            assert_eq!(res.status(), 404, "{path}");
+            assert!(res.text().await.unwrap().contains("Page not found"));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn staff_and_partner_sessions_never_cross() {
+    for_each_backend(|app| async move {
+        let demo = app.partner("Demo Partner").await;
+        app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+            .await;
+        app.staff("staff@demo.test").await;
+        let olivia = app.login("owner@demo.test").await;
+        for path in ["/staff/partners", "/staff/outbox", "/metrics"] {
+            let res = olivia.get(app.link(path)).send().await.unwrap();
+            assert_eq!(res.status(), 303, "{path}");
+            assert!(
+                res.headers()["location"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/staff/login")
+            );
+        }
+        // A partner user's password does not open the staff console.
+        let res = app
+            .client()
+            .post(app.link("/staff/login"))
+            .form(&[
+                ("email", "owner@demo.test"),
+                ("password", crate::support::app::PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+
+        let staff = app.staff_login("staff@demo.test").await;
+        let res = staff
+            .get(app.link(&format!("/partner/{demo}/accounts")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "staff do not land in partner screens");
+        assert!(
+            res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login")
+        );
+    })
+    .await;
+}
