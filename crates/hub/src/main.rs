@@ -69,6 +69,10 @@ fn init_tracing(format: LogFormat) {
 
 async fn state_for(args: &ServeArgs) -> anyhow::Result<AppState> {
     let config = Config::from_serve_args(args)?;
+    state_from(config).await
+}
+
+async fn state_from(config: Config) -> anyhow::Result<AppState> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(hub::build_state(config, clock).await?)
 }
@@ -180,12 +184,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result<()> {
-    let state = state_for(&args).await?;
-    let listener = hub::bind(state.config.bind).await?;
-    let admin = match state.config.admin_bind {
+    let mut config = Config::from_serve_args(&args)?;
+    let listener = hub::bind(config.bind).await?;
+    if args.public_url.is_none() {
+        // With `--bind …:0` the real port is known only now, and links must carry it.
+        let bound = listener.local_addr()?;
+        config.bind = bound;
+        config.public_url = format!("http://{bound}").parse()?;
+    }
+    let admin = match config.admin_bind {
         Some(addr) => Some(hub::bind(addr).await?),
         None => None,
     };
+    let state = state_from(config).await?;
     let url = state.config.link("/");
     if let Some(password) = &demo_password {
         let seed = hub::services::demo::seed(&state, password)

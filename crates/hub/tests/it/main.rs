@@ -2,6 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bad_input;
+mod browser_flows;
+mod cli;
+mod mail_smtp;
+mod ops;
 mod staff;
 mod support;
 mod support_selftest;

@@ -28,6 +28,8 @@ pub enum Backend {
 pub struct Options {
     pub smtp_url: Option<String>,
     pub dev: bool,
+    /// The public URL people use (e.g. https behind a proxy); defaults to the server's own.
+    pub public_url: Option<String>,
 }
 
 pub struct TestApp {
@@ -48,7 +50,7 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    for_each_backend_with(|| Options::default(), body).await;
+    for_each_backend_with(Options::default, body).await;
 }
 
 pub async fn for_each_backend_with<O, F, Fut>(options: O, body: F)
@@ -95,7 +97,12 @@ impl TestApp {
         let config = Config {
             bind: addr,
             admin_bind: None,
-            public_url: url.parse().expect("url"),
+            public_url: options
+                .public_url
+                .as_deref()
+                .unwrap_or(&url)
+                .parse()
+                .expect("url"),
             dev: options.dev,
             data_dir: dir.path().to_path_buf(),
             database_url,

@@ -1,0 +1,347 @@
+//! The `partnerhub` binary as an operator meets it: one clear line and a non-zero exit for every
+//! start-up problem, working admin commands, and a demo that serves and stops gracefully.
+
+use crate::support::app::for_each_backend;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn partnerhub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+        .args(args)
+        .env_remove("PARTNERHUB_DATABASE_URL")
+        .env("PARTNERHUB_LOG", "error")
+        .output()
+        .expect("run partnerhub")
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, got {:?}",
+        out.status
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    assert_eq!(stderr.lines().count(), 1, "one clear line, got:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn start_up_failures_print_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+
+    let err = one_line_error(&partnerhub(&["serve", "--bogus"]));
+    assert!(err.contains("unexpected argument '--bogus'"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = one_line_error(&partnerhub(&["serve", "--bind", &addr, "--data-dir", data]));
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let below_file = file.join("data");
+    let err = one_line_error(&partnerhub(&[
+        "serve",
+        "--data-dir",
+        below_file.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("data directory") && err.contains("cannot create it"),
+        "{err}"
+    );
+
+    let err = one_line_error(&partnerhub(&["serve", "--database-url", "mysql://db/hub"]));
+    assert!(
+        err.contains("--database-url") && err.contains("postgres://"),
+        "{err}"
+    );
+
+    let err = one_line_error(&partnerhub(&[
+        "migrate",
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/nothing",
+    ]));
+    assert!(err.contains("cannot open the database"), "{err}");
+
+    let err = one_line_error(&partnerhub(&[
+        "serve",
+        "--public-url",
+        "not a url",
+        "--data-dir",
+        data,
+    ]));
+    assert!(err.contains("--public-url"), "{err}");
+
+    let err = one_line_error(&partnerhub(&["serve", "--bind", "localhost:port"]));
+    assert!(err.contains("--bind"), "{err}");
+}
+
+#[test]
+fn config_is_printed_with_secrets_redacted() {
+    let out = partnerhub(&[
+        "config",
+        "--database-url",
+        "postgres://app:hunter2@db:5432/hub",
+        "--smtp-url",
+        "smtp://mailer:s3cret@mail:587",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(config["bind"], "127.0.0.1:8082");
+    assert_eq!(
+        config["database_url"],
+        "postgres://app:REDACTED@db:5432/hub"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("s3cret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn admin_commands_create_partners_and_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = partnerhub(&["migrate", "--data-dir", data]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Migrations applied."));
+
+    let out = partnerhub(&[
+        "partner",
+        "create",
+        "--data-dir",
+        data,
+        "--name",
+        "Acme",
+        "--owner-email",
+        "boss@acme.test",
+        "--currency",
+        "usd",
+        "--payment-model",
+        "direct_payment",
+        "--public-url",
+        "https://hub.example.com",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Partner ID: "))
+        .expect("partner id");
+    assert!(domain::PartnerId::parse(id).is_ok(), "{id}");
+    assert!(text.contains("https://hub.example.com/invite/"), "{text}");
+
+    let err = one_line_error(&partnerhub(&[
+        "partner",
+        "create",
+        "--data-dir",
+        data,
+        "--name",
+        "X",
+        "--owner-email",
+        "nope",
+        "--currency",
+        "gbp",
+    ]));
+    assert!(
+        err.contains("owner_email") && err.contains("currency"),
+        "{err}"
+    );
+
+    let staff = |password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+            .args([
+                "staff",
+                "create",
+                "--data-dir",
+                data,
+                "--email",
+                "sam@bsp.test",
+                "--name",
+                "Sam",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = staff("short");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("at least 10 characters"),
+        "{stderr}"
+    );
+    let out = staff("a long staff passphrase");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Staff account sam@bsp.test is ready"));
+}
+
+#[tokio::test]
+async fn demo_serves_prints_logins_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+        .args([
+            "demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--password",
+            "demo-password-1",
+        ])
+        .env("PARTNERHUB_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut printed = Vec::new();
+    let url = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("demo prints its URL");
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Partner Hub demo is running at ") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    while printed.iter().all(|l| !l.contains("Staff console")) {
+        printed.push(rx.recv_timeout(Duration::from_secs(5)).unwrap());
+    }
+    let printed = printed.join("\n");
+    for login in [
+        "owner@demo.test",
+        "member@demo.test",
+        "owner@other.test",
+        "agency@demo.test",
+        "staff@demo.test",
+        "demo-password-1",
+    ] {
+        assert!(printed.contains(login), "{login} missing from:\n{printed}");
+    }
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{url}/login"))
+        .form(&[
+            ("email", "agency@demo.test"),
+            ("password", "demo-password-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = client.get(format!("{url}/")).send().await.unwrap();
+    let dashboard = res.headers()["location"].to_str().unwrap().to_owned();
+    let html = client
+        .get(format!("{url}{dashboard}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("development mode"), "the dev badge shows");
+    assert!(html.contains("Switch account") && html.contains("Other Partner"));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "demo did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[tokio::test]
+async fn demo_seeding_is_idempotent() {
+    for_each_backend(|app| async move {
+        let first = hub::services::demo::seed(&app.state, "first password")
+            .await
+            .unwrap();
+        let second = hub::services::demo::seed(&app.state, "second password")
+            .await
+            .unwrap();
+        assert_eq!(first.demo_partner, second.demo_partner);
+        assert_eq!(
+            store::partners::count_all(app.state.db.pool())
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store::partners::members(app.state.db.pool(), &first.demo_partner)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let other = store::partners::members(app.state.db.pool(), &first.other_partner)
+            .await
+            .unwrap();
+        assert_eq!(other.len(), 2);
+        assert!(
+            other
+                .iter()
+                .any(|m| m.email.as_str() == "agency@demo.test" && m.role == domain::Role::Member)
+        );
+        let res = app
+            .client()
+            .post(app.link("/login"))
+            .form(&[
+                ("email", "owner@demo.test"),
+                ("password", "second password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            303,
+            "the password printed last is the one that works"
+        );
+    })
+    .await;
+}
