@@ -114,7 +114,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "PARTNERHUB_MAIL_FROM",
-        default_value = "Partner Hub <no-reply@partnerhub.local>"
+        default_value = crate::config::DEFAULT_MAIL_FROM
     )]
     pub mail_from: String,
     #[arg(

@@ -42,6 +42,10 @@ pub enum ConfigError {
 }
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+const USER_SESSION_TTL_MS: i64 = 14 * DAY_MS;
+/// Staff hold more power, so their sessions are shorter.
+const STAFF_SESSION_TTL_MS: i64 = DAY_MS / 2;
+pub const DEFAULT_MAIL_FROM: &str = "Partner Hub <no-reply@partnerhub.local>";
 
 impl Config {
     pub fn from_serve_args(args: &ServeArgs) -> Result<Self, ConfigError> {
@@ -71,8 +75,30 @@ impl Config {
             mail_from: args.mail_from.clone(),
             log_format: args.log_format,
             migrate: args.migrate,
-            session_ttl_ms: 14 * DAY_MS,
-            staff_session_ttl_ms: DAY_MS / 2,
+            session_ttl_ms: USER_SESSION_TTL_MS,
+            staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
+        })
+    }
+
+    /// A configuration with the command line's defaults, for embedding the Hub (tests, benches).
+    pub fn local(
+        bind: SocketAddr,
+        data_dir: PathBuf,
+        database_url: String,
+    ) -> Result<Self, ConfigError> {
+        Ok(Config {
+            bind,
+            admin_bind: None,
+            public_url: parse_public_url(&format!("http://{bind}"))?,
+            dev: false,
+            data_dir,
+            database_url,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            log_format: LogFormat::Pretty,
+            migrate: true,
+            session_ttl_ms: USER_SESSION_TTL_MS,
+            staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
         })
     }
 

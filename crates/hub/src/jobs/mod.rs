@@ -17,6 +17,7 @@ pub const SEND_MAIL: &str = "send_mail";
 const LEASE_MS: i64 = 60_000;
 const CONCURRENCY: usize = 8;
 const IDLE_POLL: Duration = Duration::from_secs(2);
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -93,9 +94,19 @@ pub async fn run_due(state: &AppState) -> Result<usize, store::StoreError> {
 /// woken or the poll interval passes, and on shutdown waits for jobs in flight.
 pub async fn worker(state: AppState, shutdown: CancellationToken) {
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut next_sweep = tokio::time::Instant::now();
     loop {
         if shutdown.is_cancelled() {
             break;
+        }
+        if tokio::time::Instant::now() >= next_sweep {
+            // Expired sessions are refused on read anyway; sweeping keeps the table small.
+            match store::sessions::purge_expired(state.db.pool(), state.now_ms()).await {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
+            }
+            next_sweep += SWEEP_EVERY;
         }
         let free = permits.available_permits();
         let claimed = if free == 0 {

@@ -305,3 +305,56 @@ async fn login_redirects_only_to_local_pages() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn one_address_guessing_many_accounts_is_throttled() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let client = app.client();
+        for i in 0..30 {
+            let email = format!("guess{i}@demo.test");
+            let res = client
+                .post(app.link("/login"))
+                .form(&[("email", email.as_str()), ("password", "guessing away")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+        }
+        let res = client
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            429,
+            "the address is throttled even for a fresh account"
+        );
+        assert!(res.text().await.unwrap().contains("Try again in"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let client = app.login("owner@demo.test").await;
+        let page = app.link(&format!("/partner/{demo}/accounts"));
+        assert_eq!(client.get(&page).send().await.unwrap().status(), 200);
+        app.clock.advance_ms(15 * 24 * 3_600_000);
+        assert_eq!(
+            client.get(&page).send().await.unwrap().status(),
+            303,
+            "expired after 14 days"
+        );
+        use hub::clock::Clock;
+        let purged = store::sessions::purge_expired(app.state.db.pool(), app.clock.now_ms())
+            .await
+            .unwrap();
+        assert_eq!(purged, 1);
+    })
+    .await;
+}

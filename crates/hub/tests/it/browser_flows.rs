@@ -118,29 +118,9 @@ async fn flows(app: &TestApp, browser: &Browser) {
         "WhatsApp Accounts",
         "the landing page is the WhatsApp Accounts section"
     );
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE dash1280: {m}");
-        browser.screenshot("probe-dash1280").await;
-    }
     browser.screenshot("dashboard-1280").await;
 
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE switcher-before: {m}");
-        browser.screenshot("probe-switcher-before").await;
-    }
     // 3. Switch to Other Partner, where agency@demo.test is only a Member.
-    browser.click("details.switcher summary").await;
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE switcher-open: {m}");
-        browser.screenshot("probe-switcher-open").await;
-    }
-
-    browser.click("details.switcher summary").await;
     switch_to(browser, "Other Partner").await;
     wait_for_path(browser, &other_accounts).await;
     assert_eq!(
@@ -174,11 +154,6 @@ async fn flows(app: &TestApp, browser: &Browser) {
         "a Member sees why the form is missing; the note reads {note:?}"
     );
 
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE member-users: {m}");
-        browser.screenshot("probe-member-users").await;
-    }
     // 4. Back to Demo Partner (the switcher keeps the section), then Users via the sidebar.
     switch_to(browser, "Demo Partner").await;
     wait_for_path(browser, &demo_users).await;
@@ -225,11 +200,6 @@ async fn flows(app: &TestApp, browser: &Browser) {
         );
     }
 
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE owner-users-invited: {m}");
-        browser.screenshot("probe-owner-users-invited").await;
-    }
     // 5. Log out, then accept the invitation from the mail in the same browser.
     log_out(browser).await;
     let (_, body) = app
@@ -245,12 +215,6 @@ async fn flows(app: &TestApp, browser: &Browser) {
         NEW_NAME,
         "the invitation form suggests the name the Owner entered"
     );
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE invite-page: {m}");
-        browser.screenshot("probe-invite-page").await;
-    }
     browser.fill("#name", NEW_NAME).await;
     browser.fill("#password", NEW_PASSWORD).await;
     browser.fill("#password_confirm", NEW_PASSWORD).await;
@@ -282,11 +246,6 @@ async fn flows(app: &TestApp, browser: &Browser) {
         "a user of a single partner has no account switcher"
     );
 
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE new-user-menu: {m}");
-        browser.screenshot("probe-new-user-menu").await;
-    }
     // 6. Log out and in as the original Owner, who belongs to one partner only.
     browser.click("details.user-menu summary").await;
     log_out(browser).await;
@@ -337,42 +296,7 @@ async fn flows(app: &TestApp, browser: &Browser) {
             "{what} ({css}) must be displayed at phone width"
         );
     }
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE phone-dash: {m}");
-        browser.screenshot("probe-phone-dash").await;
-    }
     browser.screenshot("dashboard-phone").await;
-    click_sidebar(browser, "Users").await;
-    wait_for_path(browser, &demo_users).await;
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE phone-users: {m}");
-        browser.screenshot("probe-phone-users").await;
-    }
-
-    browser.click("details.user-menu summary").await;
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE phone-usermenu: {m}");
-        browser.screenshot("probe-phone-usermenu").await;
-    }
-
-    log_out(browser).await;
-
-    {
-        let m = browser.client.execute("const d=document.documentElement; const r=(s)=>{const e=document.querySelector(s); if(!e) return null; const b=e.getBoundingClientRect(); return [Math.round(b.x),Math.round(b.y),Math.round(b.width),Math.round(b.height)];}; return JSON.stringify({iw:innerWidth, ih:innerHeight, sw:d.scrollWidth, cw:d.clientWidth, sh:d.scrollHeight, topbar:r('.topbar'), sidebar:r('.sidebar'), content:r('.content'), layout:r('.layout'), h1:r('h1'), empty:r('.empty'), table:r('.table-wrap'), card:r('#add-user'), ul:r('.sidebar ul'), url:location.pathname, font:getComputedStyle(document.body).fontFamily});", Vec::new()).await.unwrap();
-        eprintln!("PROBE phone-login: {m}");
-        browser.screenshot("probe-phone-login").await;
-    }
-
-    browser
-        .goto(&app.link(&format!("/partner/{demo}/integration")))
-        .await;
-    browser.goto(&app.link("/login")).await;
 }
 
 /// Log in through the form on `/login`.

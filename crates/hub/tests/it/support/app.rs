@@ -94,25 +94,13 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
-        let config = Config {
-            bind: addr,
-            admin_bind: None,
-            public_url: options
-                .public_url
-                .as_deref()
-                .unwrap_or(&url)
-                .parse()
-                .expect("url"),
-            dev: options.dev,
-            data_dir: dir.path().to_path_buf(),
-            database_url,
-            smtp_url: options.smtp_url,
-            mail_from: "Partner Hub <no-reply@partnerhub.test>".into(),
-            log_format: hub::cli::LogFormat::Pretty,
-            migrate: true,
-            session_ttl_ms: 14 * 24 * 3_600_000,
-            staff_session_ttl_ms: 12 * 3_600_000,
-        };
+        let mut config =
+            Config::local(addr, dir.path().to_path_buf(), database_url).expect("config");
+        if let Some(public) = &options.public_url {
+            config.public_url = public.parse().expect("public url");
+        }
+        config.dev = options.dev;
+        config.smtp_url = options.smtp_url;
         let clock = ManualClock::starting_at(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = hub::build_state(config, shared).await.expect("app state");
