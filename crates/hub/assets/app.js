@@ -21,3 +21,11 @@ document.addEventListener("submit", (event) => {
   const message = event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// On narrow screens the menu is a horizontal strip: bring the current page's entry into view.
+document.addEventListener("DOMContentLoaded", () => {
+  const current = document.querySelector(".sidebar [aria-current='page']");
+  const strip = current && current.closest(".sidebar");
+  if (strip && strip.scrollWidth > strip.clientWidth) {
+    strip.scrollLeft = current.offsetLeft - (strip.clientWidth - current.offsetWidth) / 2;
+  }
+});
