@@ -5,8 +5,9 @@
 use crate::error::AppError;
 use crate::passwords;
 use crate::services::audit::{self, Actor};
+use crate::services::users::{self, NewUser};
 use crate::state::AppState;
-use domain::{Currency, Email, PartnerId, PaymentModel, Role};
+use domain::{Currency, Email, PartnerId, PaymentModel, PersonName, Role};
 use store::partners::NewPartner;
 
 pub const DEMO_PARTNER: &str = "Demo Partner";
@@ -79,6 +80,21 @@ async fn ensure_user(
     Ok(())
 }
 
+/// A pending invitation, so the Users tab and the staff outbox have something to show.
+async fn ensure_pending_invitation(state: &AppState, demo: &PartnerId) -> Result<(), AppError> {
+    let invitee = NewUser {
+        name: PersonName::parse("Nora New")?,
+        email: Email::parse("new.hire@demo.test")?,
+        role: Role::Member,
+    };
+    let pending = store::invitations::pending(state.db.pool(), demo).await?;
+    let joined = store::partners::has_member_email(state.db.pool(), demo, &invitee.email).await?;
+    if !joined && !pending.iter().any(|i| i.email == invitee.email) {
+        users::invite(state, demo, DEMO_PARTNER, &invitee, &Actor::System).await?;
+    }
+    Ok(())
+}
+
 pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError> {
     let hash = passwords::hash(password).await?;
     let demo = ensure_partner(
@@ -135,6 +151,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
         state.now_ms(),
     )
     .await?;
+    ensure_pending_invitation(state, &demo).await?;
     Ok(DemoSeed {
         demo_partner: demo,
         other_partner: other,
