@@ -3,14 +3,27 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod channel;
 pub mod field;
 pub mod ids;
+pub mod listing;
 pub mod partner;
+pub mod permission;
+pub mod phone;
 pub mod secret;
 pub mod throttle;
 
 pub use account::{Email, NewPassword, PersonName, Role};
+pub use channel::{
+    AccountMode, ChannelStatus, ClientStatus, DataStorageRegion, FbAccountStatus, HostingType,
+    MessagingLimit, PartnerPermission, QualityRating, TransitionError, VerificationMethod,
+};
 pub use field::FieldError;
-pub use ids::{InvitationId, PartnerId, StaffId, UserId};
+pub use ids::{
+    ApiKeyId, ChannelId, ClientId, InvitationId, MalformedId, PartnerId, StaffId, UserId, WabaId,
+};
+pub use listing::{FilterValue, ListQuery, ListSpec, RawList, SortKey};
 pub use partner::{Currency, PartnerName, PaymentModel};
+pub use permission::partner_permission;
+pub use phone::PhoneNumber;
 pub use secret::{SecretToken, TokenHash};

@@ -91,6 +91,13 @@ pub enum LogFormat {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhatsAppProviderKind {
+    Sandbox,
+    CloudApi,
+}
+
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -124,6 +131,30 @@ pub struct ServeArgs {
         default_value = "pretty"
     )]
     pub log_format: LogFormat,
+    /// Which WhatsApp provider to use: the built-in sandbox or Meta's Cloud API.
+    #[arg(
+        long,
+        env = "PARTNERHUB_WHATSAPP_PROVIDER",
+        value_enum,
+        default_value = "sandbox"
+    )]
+    pub whatsapp_provider: WhatsAppProviderKind,
+    /// How long the sandbox takes for each asynchronous step (WABA review, code, registration).
+    #[arg(long, env = "PARTNERHUB_SANDBOX_DELAY_MS", default_value_t = 3000)]
+    pub sandbox_delay_ms: u64,
+    /// Graph API base URL for the cloud_api provider.
+    #[arg(
+        long,
+        env = "PARTNERHUB_GRAPH_API_URL",
+        default_value = "https://graph.facebook.com/v21.0"
+    )]
+    pub graph_api_url: String,
+    /// Graph API access token (system user) for the cloud_api provider.
+    #[arg(long, env = "PARTNERHUB_GRAPH_API_TOKEN")]
+    pub graph_api_token: Option<String>,
+    /// The BSP's Meta business id under which client WABAs are created.
+    #[arg(long, env = "PARTNERHUB_GRAPH_BUSINESS_ID")]
+    pub graph_business_id: Option<String>,
     /// Apply migrations at start (always done for SQLite).
     #[arg(long, env = "PARTNERHUB_MIGRATE", default_value_t = false)]
     pub migrate: bool,

@@ -50,6 +50,18 @@ pub fn format_ms(ms: i64) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
+/// ISO-8601 UTC with `Z`, as the Partner API writes timestamps ("2026-11-25T09:00:00Z").
+pub fn iso_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.replace_nanosecond(0).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +69,11 @@ mod tests {
     #[test]
     fn formats_utc() {
         assert_eq!(format_ms(1_764_079_380_000), "2025-11-25 14:03 UTC");
+    }
+
+    #[test]
+    fn iso_timestamps_end_in_z() {
+        assert_eq!(iso_ms(1_764_079_380_123), "2025-11-25T14:03:00Z");
     }
 
     #[test]

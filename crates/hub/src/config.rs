@@ -1,10 +1,33 @@
 //! One `Config`, built once from the command line and `PARTNERHUB_*` variables, validated here
 //! so nothing later has to second-guess it.
 
-use crate::cli::{LogFormat, ServeArgs, StoreArgs};
+use crate::cli::{LogFormat, ServeArgs, StoreArgs, WhatsAppProviderKind};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
+
+/// Which WhatsApp provider, and how it is reached.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WhatsAppConfig {
+    pub provider: WhatsAppProviderKind,
+    pub sandbox_delay_ms: i64,
+    pub graph_api_url: String,
+    #[serde(serialize_with = "redacted_secret")]
+    pub graph_api_token: Option<String>,
+    pub graph_business_id: Option<String>,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        Self {
+            provider: WhatsAppProviderKind::Sandbox,
+            sandbox_delay_ms: 3000,
+            graph_api_url: "https://graph.facebook.com/v21.0".into(),
+            graph_api_token: None,
+            graph_business_id: None,
+        }
+    }
+}
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Config {
@@ -20,6 +43,7 @@ pub struct Config {
     pub mail_from: String,
     pub log_format: LogFormat,
     pub migrate: bool,
+    pub whatsapp: WhatsAppConfig,
     /// How long a partner user's session lasts, in milliseconds.
     pub session_ttl_ms: i64,
     /// How long a staff session lasts (shorter: staff hold more power).
@@ -37,6 +61,10 @@ pub enum ConfigError {
     MailFrom(String),
     #[error("--database-url: {0}")]
     DatabaseUrl(String),
+    #[error("--whatsapp-provider cloud_api needs --graph-api-token and --graph-business-id")]
+    CloudApi,
+    #[error("--sandbox-delay-ms must be at most 600000")]
+    SandboxDelay,
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
 }
@@ -61,6 +89,14 @@ impl Config {
                 return Err(ConfigError::SmtpUrl);
             }
         }
+        if args.whatsapp_provider == WhatsAppProviderKind::CloudApi
+            && (args.graph_api_token.is_none() || args.graph_business_id.is_none())
+        {
+            return Err(ConfigError::CloudApi);
+        }
+        if args.sandbox_delay_ms > 600_000 {
+            return Err(ConfigError::SandboxDelay);
+        }
         if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::MailFrom(args.mail_from.clone()));
         }
@@ -75,6 +111,13 @@ impl Config {
             mail_from: args.mail_from.clone(),
             log_format: args.log_format,
             migrate: args.migrate,
+            whatsapp: WhatsAppConfig {
+                provider: args.whatsapp_provider,
+                sandbox_delay_ms: i64::try_from(args.sandbox_delay_ms).unwrap_or(3000),
+                graph_api_url: args.graph_api_url.clone(),
+                graph_api_token: args.graph_api_token.clone(),
+                graph_business_id: args.graph_business_id.clone(),
+            },
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
         })
@@ -97,6 +140,7 @@ impl Config {
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             log_format: LogFormat::Pretty,
             migrate: true,
+            whatsapp: WhatsAppConfig::default(),
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
         })
@@ -146,6 +190,13 @@ fn redact(raw: &str) -> String {
             url.to_string()
         }
         _ => raw.to_owned(),
+    }
+}
+
+fn redacted_secret<S: serde::Serializer>(raw: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match raw {
+        Some(_) => s.serialize_some("REDACTED"),
+        None => s.serialize_none(),
     }
 }
 

@@ -13,9 +13,13 @@ pub mod providers;
 pub mod services;
 pub mod state;
 
+use crate::cli::WhatsAppProviderKind;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::mail::{Mailer, SmtpMailer};
+use crate::providers::whatsapp::WhatsAppProvider;
+use crate::providers::whatsapp::cloud_api::{CloudApi, CloudApiConfig};
+use crate::providers::whatsapp::sandbox::Sandbox;
 use crate::state::AppState;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +36,8 @@ pub enum StartError {
     Database(store::StoreError),
     #[error("cannot apply migrations: {0}")]
     Migrate(store::StoreError),
+    #[error("WhatsApp provider: {0}")]
+    WhatsApp(String),
     #[error("mail: {0}")]
     Mail(#[from] providers::mail::MailError),
     #[error("cannot listen on {addr}: {source}")]
@@ -39,6 +45,12 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// Make ring the process's TLS crypto provider (the workspace compiles no other), before any
+/// HTTP client is built. Safe to call more than once.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Open the database; SQLite is always migrated (it is ours alone), PostgreSQL only when asked,
@@ -53,13 +65,33 @@ pub async fn open_db(url: &str, migrate: bool) -> Result<Db, StartError> {
 
 /// Everything the Hub needs, from its configuration.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    install_crypto_provider();
     let db = open_db(&config.database_url, config.migrate).await?;
     let mailer: Option<Arc<dyn Mailer>> = match &config.smtp_url {
         Some(url) => Some(Arc::new(SmtpMailer::new(url, &config.mail_from)?)),
         None => None,
     };
+    let whatsapp = whatsapp_provider(&config)?;
     http::ops::prometheus();
-    Ok(AppState::new(db, config, clock, mailer))
+    Ok(AppState::new(db, config, clock, mailer, whatsapp))
+}
+
+fn whatsapp_provider(config: &Config) -> Result<Arc<dyn WhatsAppProvider>, StartError> {
+    let settings = &config.whatsapp;
+    Ok(match settings.provider {
+        WhatsAppProviderKind::Sandbox => Arc::new(Sandbox {
+            show_codes: config.dev,
+        }),
+        WhatsAppProviderKind::CloudApi => Arc::new(
+            CloudApi::new(CloudApiConfig {
+                base_url: settings.graph_api_url.clone(),
+                access_token: settings.graph_api_token.clone().unwrap_or_default(),
+                business_id: settings.graph_business_id.clone().unwrap_or_default(),
+                timeout: std::time::Duration::from_secs(20),
+            })
+            .map_err(|e| StartError::WhatsApp(e.to_string()))?,
+        ),
+    })
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {

@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::mail::Mailer;
+use crate::providers::whatsapp::WhatsAppProvider;
 use domain::throttle::Throttle;
 use std::sync::{Arc, Mutex};
 use store::Db;
@@ -18,6 +19,7 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// `None` when no SMTP server is configured: mail then stays in the outbox.
     pub mailer: Option<Arc<dyn Mailer>>,
+    pub whatsapp: Arc<dyn WhatsAppProvider>,
     pub login_throttle: LoginThrottle,
     /// Wakes the job runner when work is enqueued in this process.
     pub jobs_wakeup: Notify,
@@ -53,12 +55,14 @@ impl AppState {
         config: Config,
         clock: Arc<dyn Clock>,
         mailer: Option<Arc<dyn Mailer>>,
+        whatsapp: Arc<dyn WhatsAppProvider>,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
             config,
             clock,
             mailer,
+            whatsapp,
             login_throttle: LoginThrottle::new(),
             jobs_wakeup: Notify::new(),
         }))

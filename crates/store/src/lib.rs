@@ -5,7 +5,10 @@
 //! another partner's row by its id alone.
 #![forbid(unsafe_code)]
 
+pub mod api_keys;
 pub mod audit;
+pub mod channels;
+pub mod clients;
 mod db;
 pub mod dialect;
 mod error;
@@ -14,9 +17,11 @@ pub mod jobs;
 pub mod mail;
 pub mod partners;
 pub mod password_resets;
+pub mod select;
 pub mod sessions;
 pub mod staff;
 pub mod users;
+pub mod wabas;
 
 pub use db::{Backend, Db, DbConfigError};
 pub use error::StoreError;

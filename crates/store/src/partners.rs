@@ -263,3 +263,49 @@ pub async fn has_member_email<'e>(
     .await?;
     Ok(n > 0)
 }
+
+/// The partner's settings the Partner API exposes so far.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PartnerSettings {
+    pub brand_name: Option<String>,
+    pub solution_id: Option<String>,
+    pub country: Option<String>,
+    pub default_hosting_type: String,
+    pub default_data_storage_region: Option<String>,
+}
+
+pub async fn settings<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+) -> Result<Option<PartnerSettings>, StoreError> {
+    Ok(sqlx::query_as::<_, PartnerSettings>(
+        "SELECT brand_name, solution_id, country, default_hosting_type, default_data_storage_region
+           FROM partners WHERE id = $1",
+    )
+    .bind(partner.as_str())
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Change brand name and/or Solution ID; `None` keeps a field, `Some(None)` clears it.
+pub async fn update_settings<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    brand_name: Option<Option<&str>>,
+    solution_id: Option<Option<&str>>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE partners SET
+            brand_name = CASE WHEN $1 = 1 THEN $2 ELSE brand_name END,
+            solution_id = CASE WHEN $3 = 1 THEN $4 ELSE solution_id END
+          WHERE id = $5",
+    )
+    .bind(i64::from(brand_name.is_some()))
+    .bind(brand_name.flatten())
+    .bind(i64::from(solution_id.is_some()))
+    .bind(solution_id.flatten())
+    .bind(partner.as_str())
+    .execute(ex)
+    .await?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes and the middleware every request passes through.
 
+pub mod api;
 pub mod assets;
 pub mod extract;
 pub mod ops;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_for_staff))
         .route("/assets/{name}", get(assets::serve))
+        .nest("/api/v2", api::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .fallback(page_not_found)

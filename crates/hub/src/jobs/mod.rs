@@ -2,6 +2,7 @@
 //! handler, and reschedules failures with exponential backoff and jitter until the kind's
 //! attempt budget is spent.
 
+mod channel_progress;
 mod send_mail;
 
 use crate::state::AppState;
@@ -12,6 +13,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub const SEND_MAIL: &str = "send_mail";
+pub const CHANNEL_PROGRESS: &str = "channel_progress";
+pub const PROCESS_CANCELLATION: &str = "process_cancellation";
 
 /// A lease long enough for the slowest job (an SMTP send with its 20 s timeout).
 const LEASE_MS: i64 = 60_000;
@@ -33,6 +36,7 @@ impl From<store::StoreError> for JobError {
 pub fn max_attempts(kind: &str) -> i64 {
     match kind {
         SEND_MAIL => 8,
+        CHANNEL_PROGRESS => 10,
         _ => 5,
     }
 }
@@ -49,6 +53,8 @@ async fn run_one(state: &AppState, job: &store::jobs::ClaimedJob) -> Result<(), 
     let final_attempt = job.attempts >= max_attempts(&job.kind);
     match job.kind.as_str() {
         SEND_MAIL => send_mail::run(state, &job.payload, final_attempt).await,
+        CHANNEL_PROGRESS => channel_progress::run(state, &job.payload).await,
+        PROCESS_CANCELLATION => channel_progress::process_cancellation(state, &job.payload).await,
         other => Err(JobError(format!("unknown job kind {other:?}"))),
     }
 }

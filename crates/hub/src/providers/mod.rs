@@ -1,3 +1,4 @@
 //! The edges of the world: outside systems behind traits, each with a default that works here.
 
 pub mod mail;
+pub mod whatsapp;

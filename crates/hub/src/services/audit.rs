@@ -9,6 +9,7 @@ use store::audit::AuditEntry;
 pub enum Actor {
     User { id: String, ip: String },
     Staff { id: String, ip: String },
+    ApiKey { id: String, ip: String },
     System,
 }
 
@@ -17,13 +18,14 @@ impl Actor {
         match self {
             Actor::User { id, ip } => ("user", id, ip),
             Actor::Staff { id, ip } => ("staff", id, ip),
+            Actor::ApiKey { id, ip } => ("api_key", id, ip),
             Actor::System => ("system", "partnerhub", "local"),
         }
     }
 
     pub fn id(&self) -> Option<&str> {
         match self {
-            Actor::User { id, .. } | Actor::Staff { id, .. } => Some(id),
+            Actor::User { id, .. } | Actor::Staff { id, .. } | Actor::ApiKey { id, .. } => Some(id),
             Actor::System => None,
         }
     }

@@ -124,13 +124,13 @@ pub async fn open_user_session(
     Ok(open_session(state, SessionKind::User, user.as_str(), meta).await?)
 }
 
-/// Check a partner user's email and password and open a session.
-pub async fn login_user(
+/// Check a partner user's email and password, counting failures against the throttles.
+pub async fn check_user(
     state: &AppState,
     email: &str,
     password: &str,
     meta: &ClientMeta,
-) -> Result<Login, LoginError> {
+) -> Result<store::users::User, LoginError> {
     let (account_key, ip_key) = throttle_keys(SessionKind::User, email, meta);
     check_throttle(state, &account_key, &ip_key)?;
     let credentials = match Email::parse(email) {
@@ -146,7 +146,17 @@ pub async fn login_user(
         return Err(LoginError::Invalid);
     };
     clear_account(state, &account_key);
-    let user = credentials.user;
+    Ok(credentials.user)
+}
+
+/// Check a partner user's email and password and open a session.
+pub async fn login_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    meta: &ClientMeta,
+) -> Result<Login, LoginError> {
+    let user = check_user(state, email, password, meta).await?;
     let login = open_session(state, SessionKind::User, user.id.as_str(), meta).await?;
     store::users::record_login(state.db.pool(), &user.id, state.now_ms()).await?;
     let actor = audit::Actor::User {

@@ -1,9 +1,11 @@
 //! Use cases shared by pages, the API, jobs and the command line. Rules live here, not in
 //! handlers; SQL lives in `store`, not here.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod mail;
 pub mod partners;
 pub mod users;
+pub mod whatsapp;

@@ -1,6 +1,7 @@
 //! Integration tests for Partner Hub, compiled into a single test binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod auth;
 mod bad_input;
 mod browser_flows;

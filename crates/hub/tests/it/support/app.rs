@@ -100,6 +100,7 @@ impl TestApp {
             config.public_url = public.parse().expect("public url");
         }
         config.dev = options.dev;
+        config.whatsapp.sandbox_delay_ms = 0;
         config.smtp_url = options.smtp_url;
         let clock = ManualClock::starting_at(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -230,6 +231,29 @@ impl TestApp {
             .expect("staff login");
         assert_eq!(res.status(), 303, "staff login failed");
         client
+    }
+
+    /// A partner API key (as an Owner would create in the Hub).
+    pub async fn api_key(&self, partner: &PartnerId) -> String {
+        hub::services::api_keys::create_partner_key(
+            &self.state,
+            partner,
+            "tests",
+            &hub::services::audit::Actor::System,
+        )
+        .await
+        .expect("api key")
+        .secret
+    }
+
+    /// A client for the Partner API authenticated with `X-API-Key`.
+    pub fn api(&self, key: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-api-key", key.parse().expect("header"));
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client")
     }
 
     /// The newest mail in the outbox to `to`: (subject, body).

@@ -1,0 +1,270 @@
+//! API keys. Channel keys (Messaging API) need the partner's permission on the number and a
+//! running number, at most one new key per 30 s per channel, and a new key revokes the old ones.
+//! Partner keys (Partner API) are named by Owners. Bearer tokens come from email + password.
+//! Every secret is shown once and stored as a digest.
+
+use crate::error::AppError;
+use crate::http::extract::ClientMeta;
+use crate::services::audit::{self, Actor};
+use crate::services::auth::{self, LoginError};
+use crate::state::AppState;
+use domain::{
+    ApiKeyId, ChannelId, ChannelStatus, FieldError, PartnerId, PartnerPermission, SecretToken,
+    TokenHash, UserId,
+};
+use store::api_keys::{ChannelKey, PartnerKey};
+use store::partners::Partner;
+
+const CHANNEL_KEY_INTERVAL_MS: i64 = 30_000;
+pub const TOKEN_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A secret just made: the plaintext goes to the caller once.
+#[derive(Debug)]
+pub struct NewSecret<K> {
+    pub key: K,
+    pub secret: String,
+}
+
+fn prefix_of(secret: &str) -> String {
+    secret.chars().take(8).collect()
+}
+
+pub async fn create_channel_key(
+    state: &AppState,
+    partner: &Partner,
+    channel_id: &ChannelId,
+    actor: &Actor,
+) -> Result<NewSecret<ChannelKey>, AppError> {
+    let channel = store::channels::get(state.db.pool(), &partner.id, channel_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if channel.partner_permission != PartnerPermission::Shared.as_str() {
+        return Err(AppError::Forbidden(
+            "The client has not shared this number with you, so you cannot create its API key. The client can grant permission in the onboarding flow or the Client Hub.".into(),
+        ));
+    }
+    if channel.status != ChannelStatus::Running {
+        return Err(AppError::Unprocessable(format!(
+            "API keys can be created only for running numbers; this one is {}.",
+            channel.status.as_str()
+        )));
+    }
+    let now = state.now_ms();
+    if let Some(last) =
+        store::api_keys::last_channel_key_ms(state.db.pool(), &partner.id, channel_id).await?
+    {
+        let wait = last + CHANNEL_KEY_INTERVAL_MS - now;
+        if wait > 0 {
+            return Err(AppError::RateLimited {
+                retry_after_secs: u64::try_from((wait + 999) / 1000).unwrap_or(30),
+            });
+        }
+    }
+    let secret = SecretToken::generate();
+    let id = ApiKeyId::generate();
+    let app_id = ApiKeyId::generate().to_string();
+    let mut tx = state.db.begin_write().await?;
+    let prefix = prefix_of(secret.expose());
+    let new_key = store::api_keys::NewKey {
+        id: &id,
+        key_hash: &secret.hash(),
+        prefix: &prefix,
+    };
+    store::api_keys::replace_channel_key(&mut tx, &partner.id, channel_id, &new_key, &app_id, now)
+        .await?;
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(&partner.id),
+        "channel_api_key.create",
+        channel_id.as_str(),
+        id.as_str(),
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    let key = ChannelKey {
+        id,
+        channel_id: channel_id.clone(),
+        prefix: prefix_of(secret.expose()),
+        app_id,
+        created_ms: now,
+    };
+    Ok(NewSecret {
+        key,
+        secret: secret.expose().to_owned(),
+    })
+}
+
+pub async fn channel_keys(
+    state: &AppState,
+    partner: &Partner,
+    channel_id: &ChannelId,
+) -> Result<Vec<ChannelKey>, AppError> {
+    store::channels::get(state.db.pool(), &partner.id, channel_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(store::api_keys::channel_keys(state.db.pool(), &partner.id, channel_id).await?)
+}
+
+pub async fn revoke_channel_keys(
+    state: &AppState,
+    partner: &Partner,
+    channel_id: &ChannelId,
+    actor: &Actor,
+) -> Result<u64, AppError> {
+    store::channels::get(state.db.pool(), &partner.id, channel_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin_write().await?;
+    let n = store::api_keys::revoke_channel_keys(&mut *tx, &partner.id, channel_id, state.now_ms())
+        .await?;
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(&partner.id),
+        "channel_api_key.revoke",
+        channel_id.as_str(),
+        &n.to_string(),
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(n)
+}
+
+/// A partner API key's name: what it is for, so Owners can tell keys apart.
+pub fn parse_key_name(name: &str) -> Result<String, FieldError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(FieldError::new(
+            "name",
+            "is required (say what the key is for, e.g. \"CRM sync\")",
+        ));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "name",
+            "must be at most 100 printable characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub async fn create_partner_key(
+    state: &AppState,
+    partner: &PartnerId,
+    name: &str,
+    actor: &Actor,
+) -> Result<NewSecret<PartnerKey>, AppError> {
+    let name = parse_key_name(name)?;
+    let secret = SecretToken::generate();
+    let id = ApiKeyId::generate();
+    let now = state.now_ms();
+    let created_by = actor.id().unwrap_or("system").to_owned();
+    let mut tx = state.db.begin_write().await?;
+    let prefix = prefix_of(secret.expose());
+    let new_key = store::api_keys::NewKey {
+        id: &id,
+        key_hash: &secret.hash(),
+        prefix: &prefix,
+    };
+    store::api_keys::create_partner_key(&mut *tx, partner, &new_key, &name, &created_by, now)
+        .await?;
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(partner),
+        "partner_api_key.create",
+        id.as_str(),
+        &name,
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    let key = PartnerKey {
+        id,
+        partner_id: partner.clone(),
+        name,
+        prefix: prefix_of(secret.expose()),
+        created_by,
+        created_ms: now,
+        last_used_ms: None,
+    };
+    Ok(NewSecret {
+        key,
+        secret: secret.expose().to_owned(),
+    })
+}
+
+pub async fn partner_keys(
+    state: &AppState,
+    partner: &PartnerId,
+) -> Result<Vec<PartnerKey>, AppError> {
+    Ok(store::api_keys::partner_keys(state.db.pool(), partner).await?)
+}
+
+pub async fn revoke_partner_key(
+    state: &AppState,
+    partner: &PartnerId,
+    id: &ApiKeyId,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    if !store::api_keys::revoke_partner_key(&mut *tx, partner, id, state.now_ms()).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(partner),
+        "partner_api_key.revoke",
+        id.as_str(),
+        "",
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}
+
+/// The partner a presented `X-API-Key` belongs to, and the key.
+pub async fn partner_key(
+    state: &AppState,
+    presented: &str,
+) -> Result<Option<PartnerKey>, AppError> {
+    let key =
+        store::api_keys::partner_key_by_hash(state.db.pool(), &TokenHash::of(presented)).await?;
+    if let Some(key) = &key {
+        store::api_keys::touch_partner_key(state.db.pool(), &key.id, state.now_ms()).await?;
+    }
+    Ok(key)
+}
+
+pub async fn token_user(state: &AppState, presented: &str) -> Result<Option<UserId>, AppError> {
+    Ok(
+        store::api_keys::token_user(state.db.pool(), &TokenHash::of(presented), state.now_ms())
+            .await?,
+    )
+}
+
+/// Email + password → a bearer token for 24 h, with the same throttles as the login form.
+pub async fn issue_token(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    meta: &ClientMeta,
+) -> Result<String, LoginError> {
+    let user = auth::check_user(state, email, password, meta).await?;
+    let token = SecretToken::generate();
+    let now = state.now_ms();
+    store::api_keys::create_token(
+        state.db.pool(),
+        &token.hash(),
+        &user.id,
+        now,
+        now + TOKEN_TTL_MS,
+    )
+    .await?;
+    Ok(token.expose().to_owned())
+}

@@ -1,0 +1,704 @@
+//! The Partner API v2 as a partner's developer meets it: token or API key, clients, numbers
+//! through the sandbox to `running`, messaging keys, lists with filters/sort/paging, and the
+//! error envelope.
+
+use crate::support::app::{PASSWORD, PartnerId, Role, TestApp, for_each_backend};
+use serde_json::{Value, json};
+
+async fn seeded(app: &TestApp) -> (PartnerId, String) {
+    let demo = app.partner("Demo Partner").await;
+    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+        .await;
+    let key = app.api_key(&demo).await;
+    (demo, key)
+}
+
+fn v2(app: &TestApp, path: &str) -> String {
+    app.link(&format!("/api/v2{path}"))
+}
+
+async fn create_client(
+    app: &TestApp,
+    api: &reqwest::Client,
+    partner: &PartnerId,
+    name: &str,
+) -> Value {
+    let res = api
+        .post(v2(app, &format!("/partners/{partner}/clients")))
+        .json(&json!({"name": name, "contact_info": {"email": format!("{}@client.test", name.to_lowercase().replace(' ', "."))}, "partner_payload": "crm-42"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+async fn add_number(
+    app: &TestApp,
+    api: &reqwest::Client,
+    partner: &PartnerId,
+    client: &str,
+    phone: &str,
+) -> reqwest::Response {
+    api.post(v2(
+        app,
+        &format!("/partners/{partner}/clients/{client}/channels"),
+    ))
+    .json(
+        &json!({"phone_number": phone, "phone_name": "Acme Support", "verification_method": "sms"}),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_developer_takes_a_number_from_nothing_to_a_messaging_key() {
+    for_each_backend(|app| async move {
+        let (demo, _) = seeded(&app).await;
+        let anonymous = reqwest::Client::new();
+        let res = anonymous
+            .post(v2(&app, "/token"))
+            .json(&json!({"username": "owner@demo.test", "password": "nope nope nope"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+        let res = anonymous
+            .post(v2(&app, "/token"))
+            .json(&json!({"username": "owner@demo.test", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let token: Value = res.json().await.unwrap();
+        assert_eq!(token["token_type"], "Bearer");
+        assert_eq!(token["expires_in"], 86400);
+        let bearer = token["access_token"].as_str().unwrap().to_owned();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+        let api = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+
+        let partners: Value = api
+            .get(v2(&app, "/partners"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(partners["partners"][0]["id"], demo.as_str());
+        assert_eq!(partners["partners"][0]["payment_model"], "partner_payment");
+        assert_eq!(partners["partners"][0]["currency"], "eur");
+
+        let client = create_client(&app, &api, &demo, "Acme Shoes").await;
+        let client_id = client["id"].as_str().unwrap().to_owned();
+        assert!(client_id.ends_with("CL") && client_id.len() == 8);
+        assert_eq!(client["status"], "active");
+        assert_eq!(client["contact_info"]["email"], "acme.shoes@client.test");
+        assert_eq!(client["partner_payload"], "crm-42");
+        assert!(client["created_at"].as_str().unwrap().ends_with('Z'));
+
+        let res = add_number(&app, &api, &demo, &client_id, "+49 151 23456789").await;
+        assert_eq!(res.status(), 201);
+        let channel: Value = res.json().await.unwrap();
+        let channel_id = channel["id"].as_str().unwrap().to_owned();
+        assert!(channel_id.ends_with("CH"));
+        assert_eq!(channel["status"], "created");
+        assert_eq!(channel["setup_info"]["phone_number"], "+4915123456789");
+        assert_eq!(
+            channel["partner_permission"], "shared",
+            "Partner-Payment numbers are shared"
+        );
+        assert_eq!(channel["hosting_type"], "cloud_api");
+        assert_eq!(
+            channel["client"]["contact_info"]["email"],
+            "acme.shoes@client.test"
+        );
+        assert!(
+            channel["waba_account"]["id"]
+                .as_str()
+                .unwrap()
+                .ends_with("WA")
+        );
+
+        let verify = v2(
+            &app,
+            &format!("/partners/{demo}/clients/{client_id}/channels/{channel_id}/verify"),
+        );
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "no code was sent yet");
+
+        assert_eq!(app.run_due_jobs().await, 1);
+        let channel: Value = api
+            .get(v2(&app, &format!("/partners/{demo}/channels/{channel_id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(channel["status"], "pending_verification");
+        assert!(channel["external_id"].is_string());
+        assert!(channel["waba_account"]["external_id"].is_string());
+        assert_eq!(channel["waba_account"]["fb_account_status"], "verified");
+
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "123456"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["meta"]["success"], false);
+        assert!(
+            body["meta"]["details"][0]
+                .as_str()
+                .unwrap()
+                .contains("4 of 5 attempts left"),
+            "{body}"
+        );
+
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "verified");
+
+        let key_url = v2(
+            &app,
+            &format!("/partners/{demo}/channels/{channel_id}/api_keys"),
+        );
+        let res = api.post(&key_url).send().await.unwrap();
+        assert_eq!(res.status(), 422, "keys only for running numbers");
+
+        assert_eq!(app.run_due_jobs().await, 2, "verified → ready → running");
+        let channel: Value = api
+            .get(v2(&app, &format!("/partners/{demo}/channels/{channel_id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(channel["status"], "running");
+        assert_eq!(channel["current_quality_rating"], "GREEN");
+        assert_eq!(channel["current_limit"], "TIER_1K");
+        assert!(channel["billing_started_at"].is_string());
+
+        let res = api.post(&key_url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let key: Value = res.json().await.unwrap();
+        let secret = key["api_key"].as_str().unwrap().to_owned();
+        assert!(secret.len() >= 32);
+        assert_eq!(key["address"], app.url.as_str());
+        let res = api.post(&key_url).send().await.unwrap();
+        assert_eq!(res.status(), 429, "one key per 30 s per channel");
+        assert!(res.headers().contains_key("retry-after"));
+
+        let listed: Value = api
+            .get(&key_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["api_keys"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["api_keys"][0]["api_key_prefix"], &secret[..8]);
+        assert!(
+            !listed.to_string().contains(&secret),
+            "the secret is never shown again"
+        );
+
+        app.clock.advance_ms(31_000);
+        let second: Value = api
+            .post(&key_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed: Value = api
+            .get(&key_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            listed["api_keys"].as_array().unwrap().len(),
+            1,
+            "a new key revokes the old"
+        );
+        assert_eq!(listed["api_keys"][0]["id"], second["id"]);
+        assert_eq!(api.delete(&key_url).send().await.unwrap().status(), 204);
+        let listed: Value = api
+            .get(&key_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(listed["api_keys"].as_array().unwrap().is_empty());
+
+        let history = store::channels::history(
+            app.state.db.pool(),
+            &demo,
+            &domain::ChannelId::parse(&channel_id).unwrap(),
+        )
+        .await
+        .unwrap();
+        let steps: Vec<_> = history.iter().map(|h| h.to_status.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "created",
+                "pending_verification",
+                "verified",
+                "ready",
+                "running"
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lists_filter_sort_and_page_as_documented() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let acme = create_client(&app, &api, &demo, "Acme").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let beta = create_client(&app, &api, &demo, "Beta").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for (i, phone) in ["+4915123456781", "+4915123456782", "+4915123456783"]
+            .iter()
+            .enumerate()
+        {
+            app.clock.advance_ms(1000);
+            let client = if i == 0 { &beta } else { &acme };
+            assert_eq!(
+                add_number(&app, &api, &demo, client, phone).await.status(),
+                201
+            );
+        }
+        app.run_due_jobs().await;
+
+        let url = v2(&app, &format!("/partners/{demo}/channels"));
+        let page: Value = api
+            .get(&url)
+            .query(&[("limit", "2")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["count"], 2);
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["limit"], 2);
+        assert_eq!(page["offset"], 0);
+        assert_eq!(page["sort"], json!(["-created_at"]));
+        assert_eq!(
+            page["partner_channels"][0]["setup_info"]["phone_number"], "+4915123456783",
+            "newest first by default"
+        );
+        let rest: Value = api
+            .get(&url)
+            .query(&[("limit", "2"), ("offset", "2")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(rest["count"], 1);
+        assert_eq!(
+            rest["partner_channels"][0]["setup_info"]["phone_number"],
+            "+4915123456781"
+        );
+
+        let filters = json!({"client_id": beta}).to_string();
+        let only_beta: Value = api
+            .get(&url)
+            .query(&[("filters", filters.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(only_beta["total"], 1);
+        assert_eq!(only_beta["filters"], json!({"client_id": beta}));
+        let sorted: Value = api
+            .get(&url)
+            .query(&[("sort", "setup_info.phone_number")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            sorted["partner_channels"][0]["setup_info"]["phone_number"],
+            "+4915123456781"
+        );
+        let by_status: Value = api
+            .get(&url)
+            .query(&[(
+                "filters",
+                r#"{"status":"pending_verification","setup_info.phone_number":"+4915123456782"}"#,
+            )])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(by_status["total"], 1);
+        let text: Value = api
+            .get(&url)
+            .query(&[("q", "beta")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(text["total"], 1, "free text matches the client name");
+        let text: Value = api
+            .get(&url)
+            .query(&[("filters", r#"{"q":"456782"}"#)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(text["total"], 1, "and digits of the number");
+
+        let clients: Value = api
+            .get(v2(&app, &format!("/partners/{demo}/clients")))
+            .query(&[("filters", r#"{"contact_info.email":"beta@client.test"}"#)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(clients["total"], 1);
+        assert_eq!(clients["clients"][0]["id"], beta.as_str());
+
+        for (param, value, expected) in [
+            ("filters", r#"{"foo":"bar"}"#, "filters: unknown key 'foo'"),
+            ("limit", "-1", "limit"),
+            ("limit", "100000", "limit"),
+            ("sort", "-nonsense", "sort: unknown field 'nonsense'"),
+            ("filters", "not json", "filters: must be a JSON object"),
+        ] {
+            let res = api.get(&url).query(&[(param, value)]).send().await.unwrap();
+            assert_eq!(res.status(), 400, "{param}={value}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["meta"]["http_code"], 400);
+            let details = body["meta"]["details"].to_string();
+            assert!(details.contains(expected), "{param}={value}: {details}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_precise_errors() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let clients = v2(&app, &format!("/partners/{demo}/clients"));
+        let res = api
+            .post(&clients)
+            .header("content-type", "application/json")
+            .body("{\"name\": ")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(
+            res.json::<Value>().await.unwrap()["meta"]["details"][0]
+                .as_str()
+                .unwrap()
+                .contains("malformed JSON")
+        );
+        let res = api
+            .post(&clients)
+            .json(&json!({"name": 42}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "wrong type");
+        let res = api
+            .post(&clients)
+            .json(&json!({"name": "", "max_channels": 0, "contact_info": {"email": "nope"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let details = res.json::<Value>().await.unwrap()["meta"]["details"].to_string();
+        assert!(
+            details.contains("name: is required")
+                && details.contains("max_channels")
+                && details.contains("contact_info.email"),
+            "{details}"
+        );
+        let res = api
+            .post(&clients)
+            .header("content-type", "application/json")
+            .body(format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413);
+        let res = api
+            .post(&clients)
+            .header("content-type", "text/plain")
+            .body("name=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 415);
+
+        let client = create_client(&app, &api, &demo, "Gamma").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for phone in ["015123456789", "+99912345", "not a number", ""] {
+            let res = add_number(&app, &api, &demo, &client, phone).await;
+            assert_eq!(res.status(), 400, "{phone}");
+            let details = res.json::<Value>().await.unwrap()["meta"]["details"].to_string();
+            assert!(details.contains("phone_number"), "{details}");
+        }
+        assert_eq!(
+            add_number(&app, &api, &demo, &client, "+4915123456789")
+                .await
+                .status(),
+            201
+        );
+        let res = add_number(&app, &api, &demo, &client, "+49 1512 3456789").await;
+        assert_eq!(res.status(), 409, "the same number twice");
+        assert!(
+            res.json::<Value>().await.unwrap()["meta"]["developer_message"]
+                .as_str()
+                .unwrap()
+                .contains("already registered")
+        );
+
+        let res = api
+            .patch(v2(&app, &format!("/partners/{demo}/clients/{client}")))
+            .json(&json!({"max_channels": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<Value>().await.unwrap()["max_channels"], 1);
+        let res = add_number(&app, &api, &demo, &client, "+4915123456788").await;
+        assert_eq!(res.status(), 422, "max_channels is enforced");
+
+        let res = reqwest::Client::new()
+            .get(v2(&app, &format!("/partners/{demo}/clients")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        let res = app
+            .api("not-a-key")
+            .get(v2(&app, &format!("/partners/{demo}/clients")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.json::<Value>().await.unwrap()["meta"]["http_code"], 401);
+        let res = api
+            .get(v2(&app, &format!("/partners/{demo}/clients/nonsense")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_the_number_for_an_hour() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let client = create_client(&app, &api, &demo, "Delta").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let channel: Value = add_number(&app, &api, &demo, &client, "+4915123456777")
+            .await
+            .json()
+            .await
+            .unwrap();
+        app.run_due_jobs().await;
+        let verify = v2(
+            &app,
+            &format!(
+                "/partners/{demo}/clients/{client}/channels/{}/verify",
+                channel["id"].as_str().unwrap()
+            ),
+        );
+        for _ in 0..4 {
+            assert_eq!(
+                api.post(&verify)
+                    .json(&json!({"code": "111111"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                400
+            );
+        }
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "111111"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429);
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429, "even the right code waits for the lock");
+        assert!(
+            res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                > 3500
+        );
+        app.clock.advance_ms(3_600_001);
+        let res = api
+            .post(&verify)
+            .json(&json!({"code": "000000"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancellation_waits_for_the_month_end_and_can_be_withdrawn() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let client = create_client(&app, &api, &demo, "Epsilon").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let channel: Value = add_number(&app, &api, &demo, &client, "+4915123456766")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = channel["id"].as_str().unwrap().to_owned();
+        app.run_due_jobs().await;
+        api.post(v2(
+            &app,
+            &format!("/partners/{demo}/clients/{client}/channels/{id}/verify"),
+        ))
+        .json(&json!({"code": "000000"}))
+        .send()
+        .await
+        .unwrap();
+        app.run_due_jobs().await;
+        let control = |what: &str| {
+            v2(
+                &app,
+                &format!("/partners/{demo}/clients/{client}/channels/{id}/control/{what}"),
+            )
+        };
+
+        let res = api
+            .post(control("cancellation_request"))
+            .json(&json!({"enabled": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["status"],
+            "pending_deletion"
+        );
+        let res = api
+            .post(control("cancellation_request"))
+            .json(&json!({"enabled": "false"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "running");
+        let res = api.post(control("reactivate")).send().await.unwrap();
+        assert_eq!(res.status(), 422, "nothing to reactivate");
+
+        api.post(control("cancellation_request"))
+            .json(&json!({"enabled": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            app.run_due_jobs().await,
+            0,
+            "keeps running until the month ends"
+        );
+        app.clock.advance_ms(40 * 24 * 3_600_000);
+        // One month-end job per request; the withdrawn one finds nothing to cancel.
+        assert_eq!(app.run_due_jobs().await, 2);
+        let channel: Value = api
+            .get(v2(&app, &format!("/partners/{demo}/channels/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(channel["status"], "cancelled");
+        assert!(channel["cancelled_at"].is_string());
+        let res = api.post(control("reactivate")).send().await.unwrap();
+        assert_eq!(res.status(), 422);
+        // A cancelled number may be added again.
+        assert_eq!(
+            add_number(&app, &api, &demo, &client, "+4915123456766")
+                .await
+                .status(),
+            201
+        );
+    })
+    .await;
+}

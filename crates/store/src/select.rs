@@ -1,0 +1,75 @@
+//! A small SQL builder for the few dynamic queries (list filters and sorts). sqlx's QueryBuilder
+//! writes `?` placeholders for the Any driver, which PostgreSQL rejects; this one numbers `$n`
+//! itself. Only `&'static str` fragments can be pushed, so input can never become SQL.
+
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, AssertSqlSafe};
+
+/// A value bound into a dynamic query.
+#[derive(Clone, Debug)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+#[derive(Debug, Default)]
+pub struct Select {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Select {
+    pub fn new(base: &'static str) -> Self {
+        Self {
+            sql: base.to_owned(),
+            binds: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, fragment: &'static str) -> &mut Self {
+        self.sql.push_str(fragment);
+        self
+    }
+
+    /// Append a `$n` placeholder for `value`.
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        self.sql.push('$');
+        self.sql.push_str(&self.binds.len().to_string());
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    fn arguments(&self) -> Result<AnyArguments, sqlx::Error> {
+        let mut args = AnyArguments::default();
+        for bind in &self.binds {
+            match bind {
+                Bind::Text(text) => args.add(text.clone()).map_err(sqlx::Error::Encode)?,
+                Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+            }
+        }
+        Ok(args)
+    }
+
+    pub async fn fetch_all<'e, T, E>(&self, ex: E) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+        E: sqlx::Executor<'e, Database = Any>,
+    {
+        sqlx::query_as_with::<Any, T, _>(AssertSqlSafe(self.sql.clone()), self.arguments()?)
+            .fetch_all(ex)
+            .await
+    }
+
+    pub async fn fetch_count<'e, E>(&self, ex: E) -> Result<i64, sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = Any>,
+    {
+        sqlx::query_scalar_with::<Any, i64, _>(AssertSqlSafe(self.sql.clone()), self.arguments()?)
+            .fetch_one(ex)
+            .await
+    }
+}
