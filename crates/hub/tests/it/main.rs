@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod api_tenancy;
 mod auth;
 mod bad_input;
 mod browser_flows;
