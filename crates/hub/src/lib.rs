@@ -40,7 +40,7 @@ pub enum StartError {
     WhatsApp(String),
     #[error("mail: {0}")]
     Mail(#[from] providers::mail::MailError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         addr: SocketAddr,
         source: std::io::Error,

@@ -137,7 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = state_for(&args).await?;
             hub::services::auth::upsert_staff(&state, &email, name.as_str(), &password)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+                .map_err(app_error)?;
             println!(
                 "Staff account {email} is ready. Log in at {}",
                 state.config.link("/staff/login")
@@ -172,7 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = state_for(&args).await?;
             let created = hub::services::partners::create(&state, &request, &Actor::System)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+                .map_err(app_error)?;
             println!("Partner ID: {}", created.id);
             println!(
                 "Owner invitation link (valid 7 days): {}",
@@ -201,7 +201,7 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
     if let Some(password) = &demo_password {
         let seed = hub::services::demo::seed(&state, password)
             .await
-            .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+            .map_err(app_error)?;
         println!("\nPartner Hub demo is running at {url}");
         println!("Every demo login uses the password: {password}\n");
         for login in &seed.logins {
@@ -210,6 +210,11 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
         println!(
             "\nDemo Partner: {}   Other Partner: {}",
             seed.demo_partner, seed.other_partner
+        );
+        println!("Partner API key of Demo Partner, shown once (try it):");
+        println!(
+            "  curl -H 'X-API-Key: {}' '{}api/v2/partners/{}/channels?limit=5'",
+            seed.api_key, url, seed.demo_partner
         );
         println!(
             "Staff console: {}   Press Ctrl+C to stop.\n",
@@ -232,6 +237,21 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
     });
     hub::serve(state, listener, admin, shutdown).await?;
     Ok(())
+}
+
+/// An application error as one line for the terminal, with the cause when it is ours.
+fn app_error(err: hub::error::AppError) -> anyhow::Error {
+    match err {
+        hub::error::AppError::Internal(cause) => cause,
+        hub::error::AppError::Validation(errors) => anyhow::anyhow!(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!(other.public_message()),
+    }
 }
 
 async fn wait_for_signal() {

@@ -25,6 +25,25 @@ pub struct DemoSeed {
     pub demo_partner: PartnerId,
     pub other_partner: PartnerId,
     pub logins: Vec<DemoLogin>,
+    /// A fresh partner API key of Demo Partner for trying the API with curl.
+    pub api_key: String,
+}
+
+const DEMO_KEY_NAME: &str = "Demo key (printed at start-up)";
+
+/// A new demo API key each run; the previous run's demo key is revoked.
+async fn fresh_api_key(state: &AppState, demo: &PartnerId) -> Result<String, AppError> {
+    for key in crate::services::api_keys::partner_keys(state, demo).await? {
+        if key.name == DEMO_KEY_NAME {
+            crate::services::api_keys::revoke_partner_key(state, demo, &key.id, &Actor::System)
+                .await?;
+        }
+    }
+    Ok(
+        crate::services::api_keys::create_partner_key(state, demo, DEMO_KEY_NAME, &Actor::System)
+            .await?
+            .secret,
+    )
 }
 
 async fn ensure_partner(
@@ -152,7 +171,10 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     )
     .await?;
     ensure_pending_invitation(state, &demo).await?;
+    crate::services::demo_accounts::seed(state, &demo, &other).await?;
+    let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {
+        api_key,
         demo_partner: demo,
         other_partner: other,
         logins: vec![

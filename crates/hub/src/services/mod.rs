@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod demo_accounts;
 pub mod mail;
 pub mod partners;
 pub mod users;

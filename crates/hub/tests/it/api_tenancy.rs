@@ -15,7 +15,15 @@ async fn demo_with_running_number(app: &TestApp) -> Demo {
     let partner = app.partner("Demo Partner").await;
     let api = app.api(&app.api_key(&partner).await);
     let base = app.link(&format!("/api/v2/partners/{partner}"));
-    let client: Value = api.post(format!("{base}/clients")).json(&json!({"name": "Secret Client"})).send().await.unwrap().json().await.unwrap();
+    let client: Value = api
+        .post(format!("{base}/clients"))
+        .json(&json!({"name": "Secret Client"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let client = client["id"].as_str().unwrap().to_owned();
     let channel: Value = api
         .post(format!("{base}/clients/{client}/channels"))
@@ -28,13 +36,25 @@ async fn demo_with_running_number(app: &TestApp) -> Demo {
         .unwrap();
     let channel = channel["id"].as_str().unwrap().to_owned();
     app.run_due_jobs().await;
-    api.post(format!("{base}/clients/{client}/channels/{channel}/verify")).json(&json!({"code": "000000"})).send().await.unwrap();
+    api.post(format!("{base}/clients/{client}/channels/{channel}/verify"))
+        .json(&json!({"code": "000000"}))
+        .send()
+        .await
+        .unwrap();
     app.run_due_jobs().await;
-    Demo { partner, client, channel }
+    Demo {
+        partner,
+        client,
+        channel,
+    }
 }
 
 fn leaks(body: &str, demo: &Demo) -> bool {
-    body.contains("Secret Client") || body.contains("Secret Line") || body.contains(&demo.client) || body.contains(&demo.channel) || body.contains("+4915123450001")
+    body.contains("Secret Client")
+        || body.contains("Secret Line")
+        || body.contains(&demo.client)
+        || body.contains(&demo.channel)
+        || body.contains("+4915123450001")
 }
 
 #[tokio::test]
@@ -42,28 +62,69 @@ async fn other_partners_credentials_never_reach_demo_data() {
     for_each_backend(|app| async move {
         let demo = demo_with_running_number(&app).await;
         let other = app.partner("Other Partner").await;
-        app.user("owner@other.test", "Oscar", &[(&other, Role::Owner)]).await;
+        app.user("owner@other.test", "Oscar", &[(&other, Role::Owner)])
+            .await;
         let oscar_key = app.api(&app.api_key(&other).await);
 
         let d = &demo.partner;
         let (c, ch) = (&demo.client, &demo.channel);
         let routes: Vec<(&str, String, Option<Value>)> = vec![
             ("GET", format!("/partners/{d}"), None),
-            ("PATCH", format!("/partners/{d}"), Some(json!({"brand_name": "pwned"}))),
+            (
+                "PATCH",
+                format!("/partners/{d}"),
+                Some(json!({"brand_name": "pwned"})),
+            ),
             ("GET", format!("/partners/{d}/clients"), None),
-            ("POST", format!("/partners/{d}/clients"), Some(json!({"name": "Intruder"}))),
+            (
+                "POST",
+                format!("/partners/{d}/clients"),
+                Some(json!({"name": "Intruder"})),
+            ),
             ("GET", format!("/partners/{d}/clients/{c}"), None),
-            ("PATCH", format!("/partners/{d}/clients/{c}"), Some(json!({"max_channels": 1}))),
-            ("GET", format!("/partners/{d}/clients/{c}/shared_client_numbers"), None),
-            ("POST", format!("/partners/{d}/clients/{c}/channels"), Some(json!({"phone_number": "+4915123450002", "phone_name": "X"}))),
-            ("POST", format!("/partners/{d}/clients/{c}/channels/{ch}/verify"), Some(json!({"code": "000000"}))),
-            ("POST", format!("/partners/{d}/clients/{c}/channels/{ch}/control/cancellation_request"), Some(json!({"enabled": true}))),
-            ("POST", format!("/partners/{d}/clients/{c}/channels/{ch}/control/reactivate"), None),
+            (
+                "PATCH",
+                format!("/partners/{d}/clients/{c}"),
+                Some(json!({"max_channels": 1})),
+            ),
+            (
+                "GET",
+                format!("/partners/{d}/clients/{c}/shared_client_numbers"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/partners/{d}/clients/{c}/channels"),
+                Some(json!({"phone_number": "+4915123450002", "phone_name": "X"})),
+            ),
+            (
+                "POST",
+                format!("/partners/{d}/clients/{c}/channels/{ch}/verify"),
+                Some(json!({"code": "000000"})),
+            ),
+            (
+                "POST",
+                format!("/partners/{d}/clients/{c}/channels/{ch}/control/cancellation_request"),
+                Some(json!({"enabled": true})),
+            ),
+            (
+                "POST",
+                format!("/partners/{d}/clients/{c}/channels/{ch}/control/reactivate"),
+                None,
+            ),
             ("GET", format!("/partners/{d}/channels"), None),
             ("GET", format!("/partners/{d}/channels/{ch}"), None),
             ("GET", format!("/partners/{d}/channels/{ch}/api_keys"), None),
-            ("POST", format!("/partners/{d}/channels/{ch}/api_keys"), None),
-            ("DELETE", format!("/partners/{d}/channels/{ch}/api_keys"), None),
+            (
+                "POST",
+                format!("/partners/{d}/channels/{ch}/api_keys"),
+                None,
+            ),
+            (
+                "DELETE",
+                format!("/partners/{d}/channels/{ch}/api_keys"),
+                None,
+            ),
         ];
         let send = |client: &reqwest::Client, method: &str, path: &str, body: &Option<Value>| {
             let url = app.link(&format!("/api/v2{path}"));
@@ -81,7 +142,11 @@ async fn other_partners_credentials_never_reach_demo_data() {
         };
         for (method, path, body) in &routes {
             let res = send(&oscar_key, method, path, body).await.unwrap();
-            assert_eq!(res.status(), 403, "{method} {path} with another partner's key");
+            assert_eq!(
+                res.status(),
+                403,
+                "{method} {path} with another partner's key"
+            );
             let text = res.text().await.unwrap();
             assert!(!leaks(&text, &demo), "{method} {path} leaks: {text}");
         }
@@ -96,21 +161,39 @@ async fn other_partners_credentials_never_reach_demo_data() {
             assert!(!leaks(&res.text().await.unwrap(), &demo));
         }
         // Lists and filters of Oscar's partner never show Demo's rows, even asked by id.
-        for filters in [json!({"client_id": c}).to_string(), json!({"id": ch}).to_string(), json!({"q": "secret"}).to_string()] {
-            let res = oscar_key.get(app.link(&format!("/api/v2/partners/{other}/channels"))).query(&[("filters", filters.as_str())]).send().await.unwrap();
+        for filters in [
+            json!({"client_id": c}).to_string(),
+            json!({"id": ch}).to_string(),
+            json!({"q": "secret"}).to_string(),
+        ] {
+            let res = oscar_key
+                .get(app.link(&format!("/api/v2/partners/{other}/channels")))
+                .query(&[("filters", filters.as_str())])
+                .send()
+                .await
+                .unwrap();
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["total"], 0, "{filters}");
             // (The envelope echoes the caller's own filters; the rows are what must stay empty.)
             assert_eq!(body["partner_channels"], json!([]));
         }
-        let body: Value = oscar_key.get(app.link("/api/v2/partners")).send().await.unwrap().json().await.unwrap();
+        let body: Value = oscar_key
+            .get(app.link("/api/v2/partners"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(body["partners"].as_array().unwrap().len(), 1);
         assert_eq!(body["partners"][0]["id"], other.as_str());
 
         // A bearer token of Oscar, a person, gets the same answers.
         let token: Value = reqwest::Client::new()
             .post(app.link("/api/v2/token"))
-            .json(&json!({"username": "owner@other.test", "password": crate::support::app::PASSWORD}))
+            .json(
+                &json!({"username": "owner@other.test", "password": crate::support::app::PASSWORD}),
+            )
             .send()
             .await
             .unwrap()
@@ -128,11 +211,32 @@ async fn other_partners_credentials_never_reach_demo_data() {
 
         // Nothing changed on Demo's side.
         let demo_api = app.api(&app.api_key(d).await);
-        let channel: Value = demo_api.get(app.link(&format!("/api/v2/partners/{d}/channels/{ch}"))).send().await.unwrap().json().await.unwrap();
+        let channel: Value = demo_api
+            .get(app.link(&format!("/api/v2/partners/{d}/channels/{ch}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(channel["status"], "running");
-        let client: Value = demo_api.get(app.link(&format!("/api/v2/partners/{d}/clients/{c}"))).send().await.unwrap().json().await.unwrap();
+        let client: Value = demo_api
+            .get(app.link(&format!("/api/v2/partners/{d}/clients/{c}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(client["max_channels"], 10);
-        let partner: Value = demo_api.get(app.link(&format!("/api/v2/partners/{d}"))).send().await.unwrap().json().await.unwrap();
+        let partner: Value = demo_api
+            .get(app.link(&format!("/api/v2/partners/{d}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(partner["brand_name"].is_null());
     })
     .await;
@@ -142,10 +246,13 @@ async fn other_partners_credentials_never_reach_demo_data() {
 async fn members_use_the_api_but_cannot_change_partner_settings() {
     for_each_backend(|app| async move {
         let demo = app.partner("Demo Partner").await;
-        app.user("member@demo.test", "Max", &[(&demo, Role::Member)]).await;
+        app.user("member@demo.test", "Max", &[(&demo, Role::Member)])
+            .await;
         let token: Value = reqwest::Client::new()
             .post(app.link("/api/v2/token"))
-            .json(&json!({"username": "member@demo.test", "password": crate::support::app::PASSWORD}))
+            .json(
+                &json!({"username": "member@demo.test", "password": crate::support::app::PASSWORD}),
+            )
             .send()
             .await
             .unwrap()
@@ -154,14 +261,36 @@ async fn members_use_the_api_but_cannot_change_partner_settings() {
             .unwrap();
         let bearer = token["access_token"].as_str().unwrap().to_owned();
         let client = reqwest::Client::new();
-        let res = client.post(app.link(&format!("/api/v2/partners/{demo}/clients"))).bearer_auth(&bearer).json(&json!({"name": "By Member"})).send().await.unwrap();
+        let res = client
+            .post(app.link(&format!("/api/v2/partners/{demo}/clients")))
+            .bearer_auth(&bearer)
+            .json(&json!({"name": "By Member"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 201, "Members manage WhatsApp accounts");
-        let res = client.patch(app.link(&format!("/api/v2/partners/{demo}"))).bearer_auth(&bearer).json(&json!({"brand_name": "x"})).send().await.unwrap();
+        let res = client
+            .patch(app.link(&format!("/api/v2/partners/{demo}")))
+            .bearer_auth(&bearer)
+            .json(&json!({"brand_name": "x"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403);
-        let res = client.get(app.link(&format!("/api/v2/partners/{demo}"))).bearer_auth("expired-or-made-up").send().await.unwrap();
+        let res = client
+            .get(app.link(&format!("/api/v2/partners/{demo}")))
+            .bearer_auth("expired-or-made-up")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
         app.clock.advance_ms(24 * 3_600_000 + 1);
-        let res = client.get(app.link(&format!("/api/v2/partners/{demo}"))).bearer_auth(&bearer).send().await.unwrap();
+        let res = client
+            .get(app.link(&format!("/api/v2/partners/{demo}")))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401, "tokens expire after a day");
     })
     .await;

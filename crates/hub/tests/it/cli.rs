@@ -251,6 +251,7 @@ async fn demo_serves_prints_logins_and_stops_gracefully() {
         assert!(printed.contains(login), "{login} missing from:\n{printed}");
     }
 
+    hub::install_crypto_provider();
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
