@@ -21,6 +21,8 @@ pub struct Inner {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub whatsapp: Arc<dyn WhatsAppProvider>,
     pub login_throttle: LoginThrottle,
+    /// Recently seen partner API keys, so a busy integration costs no lookup per request.
+    pub key_cache: crate::services::api_keys::KeyCache,
     /// Wakes the job runner when work is enqueued in this process.
     pub jobs_wakeup: Notify,
 }
@@ -64,6 +66,7 @@ impl AppState {
             mailer,
             whatsapp,
             login_throttle: LoginThrottle::new(),
+            key_cache: crate::services::api_keys::KeyCache::default(),
             jobs_wakeup: Notify::new(),
         }))
     }

@@ -310,16 +310,6 @@ pub(crate) fn filter_text(value: &FilterValue) -> String {
     }
 }
 
-fn order_by(q: &mut Select, query: &ListQuery) {
-    q.push(" ORDER BY ");
-    for key in &query.sort {
-        if let Some((_, asc, desc)) = SORT_COLUMNS.iter().find(|(f, _, _)| *f == key.field) {
-            q.push(if key.descending { desc } else { asc }).push(", ");
-        }
-    }
-    q.push("id ASC");
-}
-
 /// One page of the partner's clients and the total matching the filters.
 pub async fn list(
     db: &crate::Db,
@@ -331,7 +321,7 @@ pub async fn list(
     let total = count.fetch_count(db.pool()).await?;
     let mut page = Select::new(SELECT);
     where_clause(&mut page, partner, query);
-    order_by(&mut page, query);
+    page.order_by(&query.sort, SORT_COLUMNS, ("id ASC", "id DESC"));
     page.push(" LIMIT ").bind(Bind::Int(query.limit));
     page.push(" OFFSET ").bind(Bind::Int(query.offset));
     let clients = page

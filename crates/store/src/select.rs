@@ -39,6 +39,26 @@ impl Select {
         self
     }
 
+    /// `ORDER BY` from the requested sort keys, each mapped to its (ascending, descending)
+    /// fragment, then the id as tie-break running the same way as the first key so one index
+    /// scan serves the whole order.
+    pub fn order_by(
+        &mut self,
+        sort: &[domain::listing::SortKey],
+        columns: &[(&str, &'static str, &'static str)],
+        id: (&'static str, &'static str),
+    ) -> &mut Self {
+        self.push(" ORDER BY ");
+        for key in sort {
+            if let Some((_, asc, desc)) = columns.iter().find(|(f, _, _)| *f == key.field) {
+                self.push(if key.descending { desc } else { asc })
+                    .push(", ");
+            }
+        }
+        let descending = sort.first().is_some_and(|k| k.descending);
+        self.push(if descending { id.1 } else { id.0 })
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }

@@ -214,6 +214,7 @@ pub async fn revoke_partner_key(
     if !store::api_keys::revoke_partner_key(&mut *tx, partner, id, state.now_ms()).await? {
         return Err(AppError::NotFound);
     }
+    state.key_cache.forget(id);
     audit::record(
         &mut *tx,
         state,
@@ -228,16 +229,79 @@ pub async fn revoke_partner_key(
     Ok(())
 }
 
+/// Partner keys seen recently, by digest. A revoked key stops working at once in this process
+/// and within `KEY_CACHE_TTL_MS` in others; "last used" is written at most once a minute per key.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedKey>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedKey {
+    key: Option<PartnerKey>,
+    fetched_ms: i64,
+    touched_ms: i64,
+}
+
+const KEY_CACHE_TTL_MS: i64 = 30_000;
+const UNKNOWN_KEY_TTL_MS: i64 = 5_000;
+const TOUCH_EVERY_MS: i64 = 60_000;
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, hash: &str, now: i64) -> Option<CachedKey> {
+        let entries = self.entries.lock().ok()?;
+        let hit = entries.get(hash)?;
+        let ttl = if hit.key.is_some() {
+            KEY_CACHE_TTL_MS
+        } else {
+            UNKNOWN_KEY_TTL_MS
+        };
+        (now - hit.fetched_ms < ttl).then(|| hit.clone())
+    }
+
+    fn put(&self, hash: String, entry: CachedKey) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= KEY_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(hash, entry);
+        }
+    }
+
+    fn forget(&self, id: &ApiKeyId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, e| e.key.as_ref().is_none_or(|k| &k.id != id));
+        }
+    }
+}
+
 /// The partner a presented `X-API-Key` belongs to, and the key.
 pub async fn partner_key(
     state: &AppState,
     presented: &str,
 ) -> Result<Option<PartnerKey>, AppError> {
-    let key =
-        store::api_keys::partner_key_by_hash(state.db.pool(), &TokenHash::of(presented)).await?;
-    if let Some(key) = &key {
-        store::api_keys::touch_partner_key(state.db.pool(), &key.id, state.now_ms()).await?;
+    let hash = TokenHash::of(presented);
+    let now = state.now_ms();
+    let mut entry = match state.key_cache.get(hash.as_str(), now) {
+        Some(entry) => entry,
+        None => {
+            let key = store::api_keys::partner_key_by_hash(state.db.pool(), &hash).await?;
+            CachedKey {
+                key,
+                fetched_ms: now,
+                touched_ms: 0,
+            }
+        }
+    };
+    if let Some(key) = &entry.key
+        && now - entry.touched_ms >= TOUCH_EVERY_MS
+    {
+        store::api_keys::touch_partner_key(state.db.pool(), &key.id, now).await?;
+        entry.touched_ms = now;
     }
+    let key = entry.key.clone();
+    state.key_cache.put(hash.as_str().to_owned(), entry);
     Ok(key)
 }
 

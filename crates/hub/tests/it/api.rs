@@ -702,3 +702,27 @@ async fn cancellation_waits_for_the_month_end_and_can_be_withdrawn() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_revoked_partner_key_stops_working_at_once() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let url = v2(&app, &format!("/partners/{demo}/clients"));
+        assert_eq!(api.get(&url).send().await.unwrap().status(), 200);
+        let keys = hub::services::api_keys::partner_keys(&app.state, &demo)
+            .await
+            .unwrap();
+        assert!(keys[0].last_used_ms.is_some(), "last use is recorded");
+        hub::services::api_keys::revoke_partner_key(
+            &app.state,
+            &demo,
+            &keys[0].id,
+            &hub::services::audit::Actor::System,
+        )
+        .await
+        .unwrap();
+        assert_eq!(api.get(&url).send().await.unwrap().status(), 401);
+    })
+    .await;
+}
