@@ -1,13 +1,20 @@
 //! `partnerhub-bench`: start a Partner Hub on a throw-away database, seed it, drive it over real
 //! HTTP with concurrent keep-alive clients and print figures (never assert them).
 //!
-//! `cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL]`
+//! ```text
+//! cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL]
+//! cargo run --release -p bench -- api   [--seconds N] [--clients N] [--database-url URL]
+//! ```
+//! With `--database-url postgres://…/db` the database must exist and be empty.
 #![forbid(unsafe_code)]
+
+mod seed;
 
 use anyhow::{Context, bail};
 use hub::clock::SystemClock;
 use hub::config::Config;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +24,9 @@ struct Options {
     clients: usize,
     database_url: Option<String>,
 }
+
+const USAGE: &str =
+    "usage: partnerhub-bench pages|api [--seconds N] [--clients N] [--database-url URL]";
 
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
@@ -36,15 +46,35 @@ fn parse_options() -> anyhow::Result<Options> {
             other if options.scenario.is_empty() && !other.starts_with('-') => {
                 options.scenario = other.to_owned()
             }
-            other => bail!(
-                "unknown argument {other:?}; usage: partnerhub-bench pages [--seconds N] [--clients N] [--database-url URL]"
-            ),
+            other => bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
-    if options.scenario != "pages" {
-        bail!("unknown scenario {:?}; available: pages", options.scenario);
+    if !matches!(options.scenario.as_str(), "pages" | "api") {
+        bail!("unknown scenario {:?}; {USAGE}", options.scenario);
     }
     Ok(options)
+}
+
+/// Peak resident memory of this process (server and load generator together), in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Start counting peak memory from now (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 #[tokio::main]
@@ -65,33 +95,102 @@ async fn main() -> anyhow::Result<()> {
         "SQLite"
     };
     let state = hub::build_state(config, Arc::new(SystemClock)).await?;
-    let seed = hub::services::demo::seed(&state, "bench password")
+    let demo = hub::services::demo::seed(&state, "bench password")
         .await
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(hub::serve(state, listener, None, shutdown.clone()));
-
-    println!(
-        "partnerhub-bench pages on {backend}: {} clients for {} s each",
-        options.clients, options.seconds
-    );
-    let dashboard = format!("{base}/partner/{}/users", seed.demo_partner);
-    report(
-        "GET users page (logged in)",
-        drive(&base, &dashboard, &options, true).await?,
-    );
-    report(
-        "GET /login (anonymous)",
-        drive(&base, &format!("{base}/login"), &options, false).await?,
-    );
-    report(
-        "GET /healthz",
-        drive(&base, &format!("{base}/healthz"), &options, false).await?,
-    );
-
-    shutdown.cancel();
-    let _ = server.await;
+    match options.scenario.as_str() {
+        "pages" => {
+            let server = tokio::spawn(hub::serve(state, listener, None, shutdown.clone()));
+            println!(
+                "partnerhub-bench pages on {backend}: {} clients for {} s each",
+                options.clients, options.seconds
+            );
+            let users = format!("{base}/partner/{}/users", demo.demo_partner);
+            report(
+                "GET users page (logged in)",
+                drive(&base, &[users], &options, Auth::Login).await?,
+            );
+            report(
+                "GET /login (anonymous)",
+                drive(&base, &[format!("{base}/login")], &options, Auth::None).await?,
+            );
+            report(
+                "GET /healthz",
+                drive(&base, &[format!("{base}/healthz")], &options, Auth::None).await?,
+            );
+            shutdown.cancel();
+            let _ = server.await;
+        }
+        _ => {
+            let started = Instant::now();
+            let seeded = seed::api_data(&state).await?;
+            println!(
+                "partnerhub-bench api on {backend}: seeded {} channels / {} clients for the measured partner and {} more channels in {:.1} s",
+                seeded.channels,
+                seeded.clients.len(),
+                seeded.other_channels,
+                started.elapsed().as_secs_f64()
+            );
+            reset_peak_rss();
+            let server = tokio::spawn(hub::serve(state, listener, None, shutdown.clone()));
+            println!(
+                "{} clients for {} s per scenario\n",
+                options.clients, options.seconds
+            );
+            let pid = &seeded.partner;
+            let auth = Auth::ApiKey(seeded.api_key.clone());
+            let a = format!("{base}/api/v2/partners/{pid}/channels?limit=100&sort=-created_at");
+            report(
+                "(a) channels limit=100 -created_at",
+                drive(&base, &[a], &options, auth.clone()).await?,
+            );
+            let b1 = format!(
+                "{base}/api/v2/partners/{pid}/channels?limit=100&sort=-created_at&filters=%7B%22status%22%3A%22running%22%7D"
+            );
+            report(
+                "(b) + filters status=running",
+                drive(&base, &[b1], &options, auth.clone()).await?,
+            );
+            let b2: Vec<String> = (0..50)
+                .map(|i| {
+                    format!(
+                        "{base}/api/v2/partners/{pid}/channels?limit=100&q=client%20{}",
+                        i * 97
+                    )
+                })
+                .collect();
+            report(
+                "(b) + q= free text",
+                drive(&base, &b2, &options, auth.clone()).await?,
+            );
+            let c: Vec<String> = seeded
+                .clients
+                .iter()
+                .take(5000)
+                .map(|cid| format!("{base}/api/v2/partners/{pid}/clients/{cid}"))
+                .collect();
+            report(
+                "(c) GET client",
+                drive(&base, &c, &options, auth.clone()).await?,
+            );
+            println!(
+                "\npeak RSS while serving: {:.0} MiB (server and load generator share the process)",
+                peak_rss_mib()
+            );
+            shutdown.cancel();
+            let _ = server.await;
+        }
+    }
     Ok(())
+}
+
+#[derive(Clone)]
+enum Auth {
+    None,
+    Login,
+    ApiKey(String),
 }
 
 struct Figures {
@@ -101,21 +200,29 @@ struct Figures {
     latencies: Vec<Duration>,
 }
 
+/// `clients` keep-alive connections request `urls` round-robin until the time is up.
 async fn drive(
     base: &str,
-    url: &str,
+    urls: &[String],
     options: &Options,
-    logged_in: bool,
+    auth: Auth,
 ) -> anyhow::Result<Figures> {
     let mut tasks = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
+    let urls = Arc::new(urls.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.clients {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        if logged_in {
+            .redirect(reqwest::redirect::Policy::none());
+        if let Auth::ApiKey(key) = &auth {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-api-key", key.parse()?);
+            builder = builder.default_headers(headers);
+        }
+        let client = builder.build()?;
+        if let Auth::Login = auth {
             let res = client
                 .post(format!("{base}/login"))
                 .form(&[("email", "owner@demo.test"), ("password", "bench password")])
@@ -125,13 +232,14 @@ async fn drive(
                 bail!("bench login failed with {}", res.status());
             }
         }
-        let url = url.to_owned();
+        let (urls, next) = (urls.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
             while Instant::now() < deadline {
+                let url = &urls[next.fetch_add(1, Ordering::Relaxed) % urls.len()];
                 let t = Instant::now();
-                match client.get(&url).send().await {
+                match client.get(url).send().await {
                     Ok(res) if res.status().is_success() => {
                         let _ = res.bytes().await;
                         latencies.push(t.elapsed());
@@ -165,7 +273,7 @@ fn report(name: &str, mut f: Figures) {
         f.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
-        "{name:<32} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
+        "{name:<36} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
         f.requests as f64 / f.elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99),

@@ -1,0 +1,171 @@
+//! Bulk data for the API benchmark: one partner with 100,000 channels across 5,000 clients and
+//! 99 other partners with 1,000 channels each, written straight through the store in large
+//! transactions (the services' one-number-at-a-time path would take far longer than the run).
+
+use domain::{ChannelId, ChannelStatus, ClientId, Currency, PartnerId, PaymentModel, WabaId};
+use hub::state::AppState;
+use store::channels::NewChannel;
+use store::clients::{ContactInfo, ContactUser, MetaInfo, NewClient};
+use store::wabas::NewWaba;
+
+pub struct Seeded {
+    pub partner: PartnerId,
+    pub api_key: String,
+    pub clients: Vec<ClientId>,
+    pub channels: usize,
+    pub other_channels: usize,
+}
+
+const STATUSES: &[ChannelStatus] = &[
+    ChannelStatus::Running,
+    ChannelStatus::Running,
+    ChannelStatus::Running,
+    ChannelStatus::PendingVerification,
+    ChannelStatus::Running,
+    ChannelStatus::PendingDeletion,
+    ChannelStatus::Running,
+    ChannelStatus::Cancelled,
+    ChannelStatus::Running,
+    ChannelStatus::Error,
+];
+
+/// Insert `clients` clients with `per_client` channels each for `partner`, numbering phones
+/// from `first_phone`.
+async fn fill(
+    state: &AppState,
+    partner: &PartnerId,
+    clients: usize,
+    per_client: usize,
+    first_phone: u64,
+    base_ms: i64,
+) -> anyhow::Result<Vec<ClientId>> {
+    let mut ids = Vec::with_capacity(clients);
+    let mut phone = first_phone;
+    let mut tx = state.db.begin_write().await?;
+    let mut pending = 0;
+    for c in 0..clients {
+        let client = ClientId::generate();
+        let name = format!("Client {c}");
+        let contact = ContactInfo {
+            email: Some(format!("owner{c}@client{c}.example")),
+            ..ContactInfo::default()
+        };
+        store::clients::create(
+            &mut *tx,
+            partner,
+            &NewClient {
+                id: &client,
+                name: &name,
+                organisation: Some(&name),
+                max_channels: 1000,
+                partner_payload: None,
+                contact_info: &contact,
+                contact_user: &ContactUser::default(),
+                meta_info: &MetaInfo::default(),
+            },
+            base_ms,
+        )
+        .await?;
+        let waba = WabaId::generate();
+        store::wabas::create(
+            &mut *tx,
+            partner,
+            &NewWaba {
+                id: &waba,
+                client_id: &client,
+                name: &name,
+                external_id: Some("100000000000001"),
+                namespace: Some("bench"),
+                fb_account_status: "verified",
+                business_name: Some(&name),
+            },
+            base_ms,
+        )
+        .await?;
+        for n in 0..per_client {
+            phone += 1;
+            let number = format!("+{phone}");
+            let display = format!("Line {n} of client {c}");
+            let status = STATUSES[(phone as usize) % STATUSES.len()];
+            let search = format!(
+                "{number} {} {display} {name} owner{c}@client{c}.example",
+                &number[1..]
+            )
+            .to_lowercase();
+            let created = base_ms + (phone - first_phone) as i64 * 1000;
+            store::channels::create(
+                &mut tx,
+                partner,
+                &NewChannel {
+                    id: &ChannelId::generate(),
+                    client_id: &client,
+                    waba_id: &waba,
+                    phone_number: &number,
+                    phone_name: &display,
+                    verification_method: "sms",
+                    status,
+                    account_mode: "live",
+                    hosting_type: "cloud_api",
+                    data_storage_region: None,
+                    partner_permission: "shared",
+                    quality_rating: "GREEN",
+                    is_migrated: false,
+                    search_text: &search,
+                },
+                "bench",
+                created,
+            )
+            .await?;
+            pending += 1;
+            if pending >= 2000 {
+                tx.commit().await?;
+                tx = state.db.begin_write().await?;
+                pending = 0;
+            }
+        }
+        ids.push(client);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn partner(state: &AppState, name: &str) -> anyhow::Result<PartnerId> {
+    let id = PartnerId::generate();
+    store::partners::create(
+        state.db.pool(),
+        &store::partners::NewPartner {
+            id: &id,
+            name,
+            currency: Currency::Eur,
+            payment_model: PaymentModel::PartnerPayment,
+        },
+        state.now_ms(),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
+    let base = state.now_ms() - 400 * 24 * 3_600_000;
+    let main = partner(state, "Bench Partner").await?;
+    let clients = fill(state, &main, 5000, 20, 4_915_100_000_000, base).await?;
+    for p in 0..99 {
+        let other = partner(state, &format!("Other {p}")).await?;
+        fill(state, &other, 50, 20, 4_917_000_000_000 + p * 10_000, base).await?;
+    }
+    let key = hub::services::api_keys::create_partner_key(
+        state,
+        &main,
+        "bench",
+        &hub::services::audit::Actor::System,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    Ok(Seeded {
+        partner: main,
+        api_key: key.secret,
+        clients,
+        channels: 100_000,
+        other_channels: 99_000,
+    })
+}
