@@ -93,11 +93,10 @@ async fn fill(
             )
             .to_lowercase();
             let created = base_ms + (phone - first_phone) as i64 * 1000;
-            store::channels::create(
-                &mut tx,
-                partner,
-                &NewChannel {
-                    id: &ChannelId::generate(),
+            loop {
+                let id = ChannelId::generate();
+                let new = NewChannel {
+                    id: &id,
                     client_id: &client,
                     waba_id: &waba,
                     phone_number: &number,
@@ -111,11 +110,11 @@ async fn fill(
                     quality_rating: "GREEN",
                     is_migrated: false,
                     search_text: &search,
-                },
-                "bench",
-                created,
-            )
-            .await?;
+                };
+                if store::channels::create(&mut tx, partner, &new, "bench", created).await? {
+                    break;
+                }
+            }
             pending += 1;
             if pending >= 2000 {
                 tx.commit().await?;

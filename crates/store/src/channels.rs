@@ -332,20 +332,21 @@ pub struct NewChannel<'a> {
     pub search_text: &'a str,
 }
 
-/// Insert a channel and its first history entry. A live number elsewhere on the platform is a
-/// `Conflict` on `channels_live_phone`.
+/// Insert a channel and its first history entry; `false` when its random id is already taken.
+/// A live number elsewhere on the platform is a `Conflict` on `channels_live_phone`.
 pub async fn create(
     conn: &mut sqlx::AnyConnection,
     partner: &PartnerId,
     channel: &NewChannel<'_>,
     reason: &str,
     now_ms: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "INSERT INTO channels (id, partner_id, client_id, waba_id, phone_number, phone_name,
              verification_method, status, account_mode, hosting_type, data_storage_region,
              partner_permission, quality_rating, is_migrated, search_text, created_ms, modified_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(channel.id.as_str())
     .bind(partner.as_str())
@@ -365,6 +366,9 @@ pub async fn create(
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
     record_history(
         &mut *conn,
         partner,
@@ -374,7 +378,8 @@ pub async fn create(
         reason,
         now_ms,
     )
-    .await
+    .await?;
+    Ok(true)
 }
 
 /// History ids sort in the order the steps happened, even several within one millisecond.

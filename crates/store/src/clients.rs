@@ -187,23 +187,26 @@ pub struct NewClient<'a> {
     pub meta_info: &'a MetaInfo,
 }
 
+/// Insert a client; `false` when its (random) id is already taken, so the caller can draw
+/// another. Short public ids do collide at scale.
 pub async fn create<'e>(
     ex: impl Executor<'e, Database = Any>,
     partner: &PartnerId,
     client: &NewClient<'_>,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let c = client.contact_info;
     let u = client.contact_user;
     let m = client.meta_info;
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO clients (id, partner_id, name, status, organisation, max_channels, partner_payload,
              contact_email, contact_full_name, contact_phone, contact_country, contact_city,
              contact_street_name, contact_zip_code, contact_webpage_url, contact_language,
              contact_user_name, contact_user_email, contact_user_phone, meta_business_vertical,
              meta_timezone, meta_about, meta_business_description, meta_use_case, created_ms, modified_ms)
          VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22, $23, $24, $24)",
+                 $19, $20, $21, $22, $23, $24, $24)
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(client.id.as_str())
     .bind(partner.as_str())
@@ -231,7 +234,7 @@ pub async fn create<'e>(
     .bind(now_ms)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn get<'e>(

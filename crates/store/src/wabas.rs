@@ -51,16 +51,18 @@ pub struct NewWaba<'a> {
     pub business_name: Option<&'a str>,
 }
 
+/// Insert a WABA; `false` when its random id is already taken.
 pub async fn create<'e>(
     ex: impl Executor<'e, Database = Any>,
     partner: &PartnerId,
     waba: &NewWaba<'_>,
     now_ms: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "INSERT INTO wabas (id, partner_id, client_id, external_id, name, namespace, fb_account_status,
                             business_name, business_status, business_type, created_ms, modified_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 'business', $9, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 'business', $9, $9)
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(waba.id.as_str())
     .bind(partner.as_str())
@@ -73,7 +75,7 @@ pub async fn create<'e>(
     .bind(now_ms)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The WABA, if it belongs to `partner` and to `client`.

@@ -171,12 +171,11 @@ pub async fn create_client(
     request: &ClientRequest,
     actor: &Actor,
 ) -> Result<Client, AppError> {
-    let id = ClientId::generate();
+    let mut id = ClientId::generate();
     let mut tx = state.db.begin_write().await?;
-    store::clients::create(
-        &mut *tx,
-        &partner.id,
-        &NewClient {
+    let mut tries = 0;
+    loop {
+        let new = NewClient {
             id: &id,
             name: &request.name,
             organisation: request.organisation.as_deref(),
@@ -185,10 +184,13 @@ pub async fn create_client(
             contact_info: &request.contact_info,
             contact_user: &request.contact_user,
             meta_info: &request.meta_info,
-        },
-        state.now_ms(),
-    )
-    .await?;
+        };
+        if store::clients::create(&mut *tx, &partner.id, &new, state.now_ms()).await? {
+            break;
+        }
+        tries = id_taken(tries)?;
+        id = ClientId::generate();
+    }
     audit::record(
         &mut *tx,
         state,
@@ -429,17 +431,16 @@ pub async fn add_number(
     let settings = store::partners::settings(pool, &partner.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let id = ChannelId::generate();
+    let mut id = ChannelId::generate();
     let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
     let waba_id = match existing_waba {
         Some(waba) => waba.id,
         None => {
-            let waba_id = WabaId::generate();
-            store::wabas::create(
-                &mut *tx,
-                &partner.id,
-                &store::wabas::NewWaba {
+            let mut waba_id = WabaId::generate();
+            let mut tries = 0;
+            loop {
+                let new = store::wabas::NewWaba {
                     id: &waba_id,
                     client_id,
                     name: &client.name,
@@ -447,18 +448,21 @@ pub async fn add_number(
                     namespace: None,
                     fb_account_status: "pending",
                     business_name: client.organisation.as_deref().or(Some(&client.name)),
-                },
-                now,
-            )
-            .await?;
+                };
+                if store::wabas::create(&mut *tx, &partner.id, &new, now).await? {
+                    break;
+                }
+                tries = id_taken(tries)?;
+                waba_id = WabaId::generate();
+            }
             waba_id
         }
     };
     let permission = partner_permission(partner.payment_model, false);
-    let created = store::channels::create(
-        &mut tx,
-        &partner.id,
-        &NewChannel {
+    let search = search_text(&request.phone, &request.display_name, &client);
+    let mut tries = 0;
+    loop {
+        let new = NewChannel {
             id: &id,
             client_id,
             waba_id: &waba_id,
@@ -472,15 +476,17 @@ pub async fn add_number(
             partner_permission: permission.as_str(),
             quality_rating: QualityRating::Unknown.as_str(),
             is_migrated: false,
-            search_text: &search_text(&request.phone, &request.display_name, &client),
-        },
-        "number added",
-        now,
-    )
-    .await;
-    match created {
-        Err(e) if e.is_conflict() => return Err(phone_taken(&request.phone)),
-        other => other?,
+            search_text: &search,
+        };
+        match store::channels::create(&mut tx, &partner.id, &new, "number added", now).await {
+            Ok(true) => break,
+            Ok(false) => {
+                tries = id_taken(tries)?;
+                id = ChannelId::generate();
+            }
+            Err(e) if e.is_conflict() => return Err(phone_taken(&request.phone)),
+            Err(e) => return Err(e.into()),
+        }
     }
     enqueue_progress(&mut tx, state, partner, &id).await?;
     audit::record(
@@ -496,6 +502,16 @@ pub async fn add_number(
     tx.commit().await.map_err(store::StoreError::from)?;
     state.jobs_wakeup.notify_one();
     channel(state, partner, &id).await
+}
+
+/// Six random characters do collide once there are many rows: draw again, a few times.
+fn id_taken(tries: u32) -> Result<u32, AppError> {
+    if tries >= 4 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "no free id after 5 draws"
+        )));
+    }
+    Ok(tries + 1)
 }
 
 fn phone_taken(phone: &PhoneNumber) -> AppError {

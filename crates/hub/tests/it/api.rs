@@ -726,3 +726,43 @@ async fn a_revoked_partner_key_stops_working_at_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_taken_random_id_is_drawn_again_not_an_error() {
+    for_each_backend(|app| async move {
+        let (demo, _) = seeded(&app).await;
+        let id = domain::ClientId::generate();
+        let contact = store::clients::ContactInfo::default();
+        let (user, meta) = (
+            store::clients::ContactUser::default(),
+            store::clients::MetaInfo::default(),
+        );
+        let new = store::clients::NewClient {
+            id: &id,
+            name: "First",
+            organisation: None,
+            max_channels: 1,
+            partner_payload: None,
+            contact_info: &contact,
+            contact_user: &user,
+            meta_info: &meta,
+        };
+        assert!(
+            store::clients::create(app.state.db.pool(), &demo, &new, 0)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store::clients::create(app.state.db.pool(), &demo, &new, 0)
+                .await
+                .unwrap(),
+            "the same id reports taken"
+        );
+        let client = store::clients::get(app.state.db.pool(), &demo, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(client.name, "First");
+    })
+    .await;
+}
