@@ -277,13 +277,19 @@ pub async fn list(
     query: &ListQuery,
     text: Option<&str>,
 ) -> Result<(Vec<ChannelView>, i64), StoreError> {
-    let mut count = Select::new(if needs_joins(query) {
-        FROM_FOR_COUNT
-    } else {
-        FROM_FOR_PLAIN_COUNT
-    });
-    where_clause(&mut count, partner, query, text);
-    let total = count.fetch_count(db.pool()).await?;
+    let total = match counted_total(db, partner, query, text).await? {
+        Some(total) => total,
+        None => {
+            let from = if needs_joins(query) {
+                FROM_FOR_COUNT
+            } else {
+                FROM_FOR_PLAIN_COUNT
+            };
+            let mut count = Select::new(from);
+            where_clause(&mut count, partner, query, text);
+            count.fetch_count(db.pool()).await?
+        }
+    };
     let mut page = Select::new(SELECT);
     where_clause(&mut page, partner, query, text);
     page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
@@ -369,6 +375,7 @@ pub async fn create(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
+    count_status(&mut *conn, partner, channel.status, 1).await?;
     record_history(
         &mut *conn,
         partner,
@@ -380,6 +387,62 @@ pub async fn create(
     )
     .await?;
     Ok(true)
+}
+
+/// Keep `channel_counts` in step with a channel entering (`delta` 1) or leaving (-1) a status.
+async fn count_status(
+    conn: &mut sqlx::AnyConnection,
+    partner: &PartnerId,
+    status: ChannelStatus,
+    delta: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO channel_counts (partner_id, status, n) VALUES ($1, $2, $3)
+         ON CONFLICT (partner_id, status) DO UPDATE SET n = channel_counts.n + $3",
+    )
+    .bind(partner.as_str())
+    .bind(status.as_str())
+    .bind(delta)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The total a list would report, from `channel_counts`, when the query filters by nothing but
+/// the status; `None` when a real count is needed.
+async fn counted_total(
+    db: &crate::Db,
+    partner: &PartnerId,
+    query: &ListQuery,
+    text: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    if text.is_some_and(|t| !t.trim().is_empty()) {
+        return Ok(None);
+    }
+    let status = match query.filters.as_slice() {
+        [] => None,
+        [("status", FilterValue::Text(status))] => Some(status.clone()),
+        _ => return Ok(None),
+    };
+    let total = match status {
+        None => {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT CAST(SUM(n) AS BIGINT) FROM channel_counts WHERE partner_id = $1",
+            )
+            .bind(partner.as_str())
+            .fetch_one(db.pool())
+            .await?
+        }
+        Some(status) => sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT n FROM channel_counts WHERE partner_id = $1 AND status = $2",
+        )
+        .bind(partner.as_str())
+        .bind(status)
+        .fetch_optional(db.pool())
+        .await?
+        .flatten(),
+    };
+    Ok(Some(total.unwrap_or(0)))
 }
 
 /// History ids sort in the order the steps happened, even several within one millisecond.
@@ -446,6 +509,8 @@ pub async fn transition(
     if done.rows_affected() != 1 {
         return Ok(false);
     }
+    count_status(&mut *conn, partner, from, -1).await?;
+    count_status(&mut *conn, partner, to, 1).await?;
     record_history(&mut *conn, partner, id, Some(from), to, reason, now_ms).await?;
     Ok(true)
 }

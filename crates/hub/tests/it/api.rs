@@ -766,3 +766,66 @@ async fn a_taken_random_id_is_drawn_again_not_an_error() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn list_totals_follow_every_status_change() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let client = create_client(&app, &api, &demo, "Zeta").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let url = v2(&app, &format!("/partners/{demo}/channels"));
+        let total = |status: Option<&'static str>| {
+            let api = api.clone();
+            let url = url.clone();
+            async move {
+                let req = api.get(&url);
+                let req = match status {
+                    Some(s) => req.query(&[("filters", json!({"status": s}).to_string())]),
+                    None => req,
+                };
+                req.send().await.unwrap().json::<Value>().await.unwrap()["total"]
+                    .as_i64()
+                    .unwrap()
+            }
+        };
+        for phone in ["+4915123456701", "+4915123456702"] {
+            assert_eq!(
+                add_number(&app, &api, &demo, &client, phone).await.status(),
+                201
+            );
+        }
+        assert_eq!((total(None).await, total(Some("created")).await), (2, 2));
+        app.run_due_jobs().await;
+        assert_eq!(
+            (
+                total(Some("created")).await,
+                total(Some("pending_verification")).await
+            ),
+            (0, 2)
+        );
+        let channels: Value = api.get(&url).send().await.unwrap().json().await.unwrap();
+        let id = channels["partner_channels"][0]["id"].as_str().unwrap();
+        api.post(v2(
+            &app,
+            &format!("/partners/{demo}/clients/{client}/channels/{id}/verify"),
+        ))
+        .json(&json!({"code": "000000"}))
+        .send()
+        .await
+        .unwrap();
+        app.run_due_jobs().await;
+        assert_eq!(
+            (
+                total(Some("pending_verification")).await,
+                total(Some("running")).await,
+                total(None).await
+            ),
+            (1, 1, 2)
+        );
+        assert_eq!(total(Some("verified")).await, 0);
+    })
+    .await;
+}

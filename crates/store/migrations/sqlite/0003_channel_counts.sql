@@ -1,0 +1,12 @@
+-- Channels per partner and status, kept in the same transactions that create channels or move
+-- them between statuses, so list totals of large partners need no COUNT over every row.
+
+CREATE TABLE channel_counts (
+    partner_id  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    n           BIGINT NOT NULL,
+    PRIMARY KEY (partner_id, status)
+);
+
+INSERT INTO channel_counts (partner_id, status, n)
+SELECT partner_id, status, COUNT(*) FROM channels GROUP BY partner_id, status;
