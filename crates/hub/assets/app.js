@@ -29,3 +29,15 @@ document.addEventListener("DOMContentLoaded", () => {
     strip.scrollLeft = current.offsetLeft - (strip.clientWidth - current.offsetWidth) / 2;
   }
 });
+// Filter selects marked data-autosubmit apply at once; the Apply button remains for keyboards and no-JS.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select && select.form) select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
+});
+// Pages waiting on a background step (a number being set up) reload themselves to show progress.
+document.addEventListener("DOMContentLoaded", () => {
+  const waiting = document.querySelector("[data-reload-after]");
+  const seconds = waiting && Number(waiting.getAttribute("data-reload-after"));
+  // A GET of the same address, never a re-sent form.
+  if (seconds > 0) setTimeout(() => window.location.replace(window.location.href), seconds * 1000);
+});

@@ -81,6 +81,51 @@ pub fn router(state: AppState) -> Router {
             "/partner/{partner_id}/users/invitations/{invitation_id}/cancel",
             post(pages::users::cancel),
         )
+        .route("/partner/{partner_id}/accounts", get(pages::accounts::list))
+        .route(
+            "/partner/{partner_id}/accounts/export.csv",
+            get(pages::accounts::export_csv),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/clients/new",
+            get(pages::accounts::new_client).post(pages::accounts::create_client),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/numbers/new",
+            get(pages::accounts::new_number).post(pages::accounts::add_number),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}",
+            get(pages::accounts::details),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/verify",
+            post(pages::accounts::verify),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/api-keys",
+            post(pages::accounts::create_key),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/api-keys/revoke",
+            post(pages::accounts::revoke_keys),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/cancel",
+            post(pages::accounts::cancel),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/withdraw-cancellation",
+            post(pages::accounts::withdraw_cancellation),
+        )
+        .route(
+            "/partner/{partner_id}/api-keys",
+            get(pages::api_keys::list).post(pages::api_keys::create),
+        )
+        .route(
+            "/partner/{partner_id}/api-keys/{key_id}/revoke",
+            post(pages::api_keys::revoke),
+        )
         .route(
             "/partner/{partner_id}/{section}",
             get(pages::dashboard::section),

@@ -1,6 +1,8 @@
 //! Integration tests for Partner Hub, compiled into a single test binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts_browser;
+mod accounts_pages;
 mod api;
 mod api_tenancy;
 mod auth;

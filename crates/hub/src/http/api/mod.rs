@@ -1,7 +1,7 @@
 //! The Partner API v2 (`/api/v2`), drop-in compatible with the 360dialog Partner API: same paths,
 //! fields, list envelope, filter syntax and error envelope (`partner-api.md`).
 
-mod channels;
+pub mod channels;
 mod clients;
 pub mod extract;
 pub mod json;

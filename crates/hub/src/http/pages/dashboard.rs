@@ -18,7 +18,6 @@ struct SectionPage {
     chrome: Chrome,
     shell: Shell,
     title: &'static str,
-    onboarding_link: String,
     payment_model: &'static str,
     currency: String,
     partner_payment: bool,
@@ -34,7 +33,12 @@ pub async fn section(
     Path((_, section)): Path<(String, String)>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let Some(item) = MENU.iter().find(|m| m.slug == section && m.slug != "users") else {
+    // Sections with pages of their own have their own routes; only the rest render here.
+    let own_pages = ["users", "accounts", "api-keys"];
+    let Some(item) = MENU
+        .iter()
+        .find(|m| m.slug == section && !own_pages.contains(&m.slug))
+    else {
         return Err(AppError::NotFound);
     };
     let (jar, flash) = session::take_flash(jar, &state.config);
@@ -42,9 +46,6 @@ pub async fn section(
         chrome: Chrome::new(&state, flash),
         shell: Shell::new(&ctx, item.slug),
         title: item.label,
-        onboarding_link: state
-            .config
-            .link(&format!("/dashboard/app/{}", ctx.partner.id)),
         payment_model: ctx.partner.payment_model.label(),
         currency: ctx.partner.currency.as_str().to_uppercase(),
         partner_payment: ctx.partner.payment_model == PaymentModel::PartnerPayment,
