@@ -303,6 +303,56 @@ pub async fn list(
     Ok((channels, total))
 }
 
+/// Where an export batch ends: the last row's creation time and id.
+#[derive(Clone, Debug)]
+pub struct Cursor {
+    pub created_ms: i64,
+    pub id: String,
+}
+
+/// How far an export has read: rows so far, and the last row (for newest-first exports).
+#[derive(Clone, Debug, Default)]
+pub struct ExportPosition {
+    pub offset: i64,
+    pub after: Option<Cursor>,
+}
+
+/// The next `limit` channels of an export, without a count. Newest-first exports (the default)
+/// continue after the last row read, so every batch costs the same and a number added meanwhile
+/// cannot shift rows between batches; other orders page by offset.
+pub async fn export_batch(
+    db: &crate::Db,
+    partner: &PartnerId,
+    query: &ListQuery,
+    text: Option<&str>,
+    position: &ExportPosition,
+    limit: i64,
+) -> Result<Vec<ChannelView>, StoreError> {
+    let newest_first =
+        matches!(query.sort.as_slice(), [key] if key.field == "created_at" && key.descending);
+    let mut page = Select::new(SELECT);
+    where_clause(&mut page, partner, query, text);
+    if newest_first {
+        if let Some(after) = &position.after {
+            page.push(" AND (c.created_ms < ")
+                .bind(Bind::Int(after.created_ms));
+            page.push(" OR (c.created_ms = ")
+                .bind(Bind::Int(after.created_ms));
+            page.push(" AND c.id < ")
+                .bind(Bind::Text(after.id.clone()))
+                .push("))");
+        }
+        page.push(" ORDER BY c.created_ms DESC, c.id DESC LIMIT ")
+            .bind(Bind::Int(limit));
+    } else {
+        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+        page.push(" LIMIT ").bind(Bind::Int(limit));
+        page.push(" OFFSET ").bind(Bind::Int(position.offset));
+    }
+    let rows = page.fetch_all::<Row, _>(db.pool()).await?;
+    rows.into_iter().map(ChannelView::try_from).collect()
+}
+
 pub async fn get<'e>(
     ex: impl Executor<'e, Database = Any>,
     partner: &PartnerId,

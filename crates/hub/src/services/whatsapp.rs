@@ -277,6 +277,18 @@ pub async fn channels(
     Ok(store::channels::list(&state.db, &partner.id, query, text).await?)
 }
 
+/// One batch of an export, from `position` on.
+pub async fn export_batch(
+    state: &AppState,
+    partner: &Partner,
+    query: &ListQuery,
+    text: Option<&str>,
+    position: &store::channels::ExportPosition,
+    limit: i64,
+) -> Result<Vec<ChannelView>, AppError> {
+    Ok(store::channels::export_batch(&state.db, &partner.id, query, text, position, limit).await?)
+}
+
 pub async fn channel(
     state: &AppState,
     partner: &Partner,

@@ -26,7 +26,7 @@ use domain::{
     HostingType, MessagingLimit, PartnerPermission, PhoneNumber, QualityRating, VerificationMethod,
 };
 use std::collections::HashSet;
-use store::channels::ChannelView;
+use store::channels::{ChannelView, ExportPosition};
 use store::clients::{ContactInfo, ContactUser, MetaInfo};
 use store::partners::Partner;
 
@@ -653,32 +653,37 @@ async fn export_rest(
     state: AppState,
     partner: Partner,
     view: View,
-    mut offset: i64,
+    mut position: ExportPosition,
     sender: tokio::sync::mpsc::Sender<Chunk>,
 ) {
     loop {
         let batch = async {
-            let query = view.list_query(EXPORT_BATCH, offset)?;
-            let (rows, _) = whatsapp::channels(&state, &partner, &query, view.text()).await?;
+            let query = view.list_query(EXPORT_BATCH, 0)?;
+            let rows = whatsapp::export_batch(
+                &state,
+                &partner,
+                &query,
+                view.text(),
+                &position,
+                EXPORT_BATCH,
+            )
+            .await?;
             let chunk = csv_chunk(false, &rows)?;
-            Ok::<_, AppError>((rows.len(), chunk))
+            Ok::<_, AppError>((rows, chunk))
         }
         .await;
         match batch {
-            Ok((count, chunk)) => {
-                if count > 0 && sender.send(Ok(chunk)).await.is_err() {
+            Ok((rows, chunk)) => {
+                if !rows.is_empty() && sender.send(Ok(chunk)).await.is_err() {
                     return;
                 }
-                if i64::try_from(count).unwrap_or(0) < EXPORT_BATCH {
-                    return;
-                }
-                offset += EXPORT_BATCH;
-                if offset > domain::listing::MAX_OFFSET {
-                    return;
+                match advance(position, &rows) {
+                    Some(next) => position = next,
+                    None => return,
                 }
             }
             Err(err) => {
-                tracing::error!(error = %err, partner = %partner.id, offset, "CSV export failed");
+                tracing::error!(error = %err, partner = %partner.id, "CSV export failed");
                 let _ = sender
                     .send(Err(std::io::Error::other("the export failed")))
                     .await;
@@ -686,6 +691,19 @@ async fn export_rest(
             }
         }
     }
+}
+
+/// Where the next batch starts, or `None` when this batch was the last.
+fn advance(position: ExportPosition, rows: &[ChannelView]) -> Option<ExportPosition> {
+    let full = i64::try_from(rows.len()).unwrap_or(0) == EXPORT_BATCH;
+    let last = rows.last().filter(|_| full)?;
+    Some(ExportPosition {
+        offset: position.offset + EXPORT_BATCH,
+        after: Some(store::channels::Cursor {
+            created_ms: last.created_ms,
+            id: last.id.to_string(),
+        }),
+    })
 }
 
 fn today(state: &AppState) -> String {
@@ -700,21 +718,30 @@ pub async fn export_csv(
     let view = View::parse(raw.as_deref()).at_page(1);
     // The first batch is read before answering, so a broken query is a proper error page.
     let query = view.list_query(EXPORT_BATCH, 0)?;
-    let (first, _) = whatsapp::channels(&state, &ctx.partner, &query, view.text()).await?;
+    let first = whatsapp::export_batch(
+        &state,
+        &ctx.partner,
+        &query,
+        view.text(),
+        &ExportPosition::default(),
+        EXPORT_BATCH,
+    )
+    .await?;
     let head = csv_chunk(true, &first)?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(2);
     // The channel holds two chunks: the header batch is in it before anything can block.
     let _ = sender.send(Ok(head)).await;
-    if i64::try_from(first.len()).unwrap_or(0) == EXPORT_BATCH {
-        tokio::spawn(export_rest(
-            state.clone(),
-            ctx.partner.clone(),
-            view,
-            EXPORT_BATCH,
-            sender,
-        ));
-    } else {
-        drop(sender);
+    match advance(ExportPosition::default(), &first) {
+        Some(next) => {
+            tokio::spawn(export_rest(
+                state.clone(),
+                ctx.partner.clone(),
+                view,
+                next,
+                sender,
+            ));
+        }
+        None => drop(sender),
     }
     let filename = format!("whatsapp-accounts-{}-{}.csv", ctx.partner.id, today(&state));
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
