@@ -179,11 +179,59 @@ async fn main() -> anyhow::Result<()> {
                 "\npeak RSS while serving: {:.0} MiB (server and load generator share the process)",
                 peak_rss_mib()
             );
+            reset_peak_rss();
+            let (seconds, rows, bytes) = export_csv(&base, pid).await?;
+            println!(
+                "(d) CSV export of all channels: {rows} rows, {:.1} MB in {seconds:.2} s; peak RSS during the export {:.0} MiB",
+                bytes as f64 / 1e6,
+                peak_rss_mib()
+            );
             shutdown.cancel();
             let _ = server.await;
         }
     }
     Ok(())
+}
+
+/// Log in as the bench partner's Owner and download the whole CSV export once, reading it as a
+/// stream (a browser would write it to disk).
+async fn export_csv(
+    base: &str,
+    partner: &domain::PartnerId,
+) -> anyhow::Result<(f64, usize, usize)> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", "owner@bench.test"),
+            ("password", "bench password"),
+        ])
+        .send()
+        .await?;
+    if res.status() != 303 {
+        bail!("bench login failed with {}", res.status());
+    }
+    let started = Instant::now();
+    let mut res = client
+        .get(format!("{base}/partner/{partner}/accounts/export.csv"))
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("export failed with {}", res.status());
+    }
+    let (mut bytes, mut lines) = (0, 0);
+    while let Some(chunk) = res.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    Ok((
+        started.elapsed().as_secs_f64(),
+        lines.saturating_sub(1),
+        bytes,
+    ))
 }
 
 #[derive(Clone)]

@@ -152,6 +152,21 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
         let other = partner(state, &format!("Other {p}")).await?;
         fill(state, &other, 50, 20, 4_917_000_000_000 + p * 10_000, base).await?;
     }
+    let hash = hub::passwords::hash("bench password").await?;
+    let mut conn = state.db.pool().acquire().await?;
+    let email =
+        domain::Email::parse("owner@bench.test").map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let user = store::users::ensure(&mut conn, &email, "Bench Owner", state.now_ms()).await?;
+    store::users::set_password(&mut *conn, &user.id, &hash).await?;
+    store::partners::add_member(
+        &mut *conn,
+        &main,
+        &user.id,
+        domain::Role::Owner,
+        state.now_ms(),
+    )
+    .await?;
+    drop(conn);
     let key = hub::services::api_keys::create_partner_key(
         state,
         &main,
