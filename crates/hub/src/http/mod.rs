@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod docs;
 pub mod extract;
 pub mod ops;
 pub mod pages;
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_for_staff))
         .route("/assets/{name}", get(assets::serve))
+        .merge(docs::router())
         .nest("/api/v2", api::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

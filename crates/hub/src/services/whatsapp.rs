@@ -765,3 +765,53 @@ pub async fn shared_numbers(
         .await?
         .0)
 }
+
+/// `account_sharing/clients`: a client for a partner-hosted signup, from a name, the contact's
+/// email and the contact person's name.
+pub async fn create_shared_client(
+    state: &AppState,
+    partner: &Partner,
+    name: &str,
+    email: &str,
+    user_name: &str,
+    actor: &Actor,
+) -> Result<Client, AppError> {
+    let mut errors = Vec::new();
+    if email.trim().is_empty() {
+        errors.push(FieldError::new("email", "is required"));
+    }
+    if user_name.trim().is_empty() {
+        errors.push(FieldError::new("user_name", "is required"));
+    }
+    let contact_info = ContactInfo {
+        email: Some(email.to_owned()),
+        ..ContactInfo::default()
+    };
+    let contact_user = ContactUser {
+        name: Some(user_name.to_owned()),
+        email: Some(email.to_owned()),
+        phone: None,
+    };
+    let request = ClientRequest::parse(
+        name,
+        None,
+        None,
+        None,
+        contact_info,
+        contact_user,
+        MetaInfo::default(),
+    );
+    match request {
+        Ok(request) if errors.is_empty() => create_client(state, partner, &request, actor).await,
+        Ok(_) => Err(AppError::Validation(errors)),
+        Err(mut more) => {
+            for e in &mut more {
+                if e.field == "contact_info.email" {
+                    e.field = "email";
+                }
+            }
+            errors.extend(more);
+            Err(AppError::Validation(errors))
+        }
+    }
+}

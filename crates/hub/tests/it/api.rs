@@ -829,3 +829,51 @@ async fn list_totals_follow_every_status_change() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn account_sharing_creates_a_client_for_a_partner_hosted_signup() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let url = v2(&app, &format!("/partners/{demo}/account_sharing/clients"));
+        let res = api
+            .post(&url)
+            .json(
+                &json!({"name": "Hosted Co", "email": "Boss@Hosted.test", "user_name": "Bo Boss"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let client: Value = res.json().await.unwrap();
+        assert!(client["id"].as_str().unwrap().ends_with("CL"));
+        assert_eq!(client["contact_info"]["email"], "boss@hosted.test");
+        assert_eq!(client["contact_user"]["name"], "Bo Boss");
+        let res = api
+            .post(&url)
+            .json(&json!({"name": "", "email": "nope"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let details = res.json::<Value>().await.unwrap()["meta"]["details"].to_string();
+        assert!(
+            details.contains("name") && details.contains("email") && details.contains("user_name"),
+            "{details}"
+        );
+        let other = app.partner("Other Partner").await;
+        let intruder = app.api(&app.api_key(&other).await);
+        let res = intruder
+            .post(&url)
+            .json(&json!({"name": "X", "email": "x@x.test", "user_name": "X"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            403,
+            "another partner's key cannot create clients here"
+        );
+    })
+    .await;
+}

@@ -94,6 +94,11 @@ async fn other_partners_credentials_never_reach_demo_data() {
             ),
             (
                 "POST",
+                format!("/partners/{d}/account_sharing/clients"),
+                Some(json!({"name": "Intruder", "email": "i@x.test", "user_name": "I"})),
+            ),
+            (
+                "POST",
                 format!("/partners/{d}/clients/{c}/channels"),
                 Some(json!({"phone_number": "+4915123450002", "phone_name": "X"})),
             ),

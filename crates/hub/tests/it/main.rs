@@ -10,6 +10,7 @@ mod bad_input;
 mod browser_flows;
 mod cli;
 mod mail_smtp;
+mod openapi;
 mod ops;
 mod staff;
 mod support;

@@ -10,9 +10,10 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use domain::listing::ListSpec;
 use domain::{ChannelId, ClientId};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 
 pub const CHANNEL_LIST: ListSpec = ListSpec {
@@ -47,48 +48,107 @@ pub const CHANNEL_LIST: ListSpec = ListSpec {
     default_sort: "-created_at",
 };
 
+/// The partner's channels (numbers), paged, filtered and sorted.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/channels",
+    tag = "channels",
+    operation_id = "list_channels",
+    params(
+        ("partner_id" = String, Path, description = "Partner id (`…PA`)"),
+        super::ListParams,
+        ("q" = Option<String>, Query, description = "Free text over number, display name, client name and email"),
+    ),
+    responses(
+        (status = 200, description = "A page of channels", body = json::ChannelList),
+        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn list(
     ctx: ApiCtx,
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
     let (channels, total) = whatsapp::channels(&state, &ctx.partner, &query, text).await?;
-    Ok(Json(json::list(
-        "partner_channels",
-        channels.iter().map(json::channel).collect(),
-        total,
-        &query,
-    )))
+    Ok(Json(json::channel_list(&channels, total, &query)).into_response())
 }
 
+/// (ext) One channel.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/channels/{channel_id}",
+    tag = "channels",
+    operation_id = "get_channel",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    responses(
+        (status = 200, description = "The channel", body = json::Channel),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn get(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, channel)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, channel) = ids;
     let id = path_id(&channel, ChannelId::parse)?;
-    Ok(Json(json::channel(
-        &whatsapp::channel(&state, &ctx.partner, &id).await?,
-    )))
+    let view = whatsapp::channel(&state, &ctx.partner, &id).await?;
+    Ok(Json(json::channel(&view)).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct AddNumberBody {
+pub struct NumberCreate {
+    /// E.164, e.g. `+4915123456789`.
+    #[schema(required = true)]
     phone_number: String,
+    /// The display name.
+    #[schema(required = true)]
     phone_name: String,
+    /// `sms` (default) or `voice`.
     verification_method: Option<String>,
     waba_account_id: Option<String>,
 }
 
+/// (ext) Add a number to a client; the new channel starts in status `created`.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}/channels",
+    tag = "channels",
+    operation_id = "add_number",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
+    request_body = NumberCreate,
+    responses(
+        (status = 201, description = "The new channel", body = json::Channel),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "No such client (or WABA) for this partner", body = json::ErrorEnvelope),
+        (status = 409, description = "The number already exists", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 422, description = "Not possible in the current state (e.g. the client has no channels left)", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn add_number(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client)): Path<(String, String)>,
-    ApiJson(body): ApiJson<AddNumberBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Path(ids): Path<(String, String)>,
+    ApiJson(body): ApiJson<NumberCreate>,
+) -> Result<Response, ApiError> {
+    let (_, client) = ids;
     let client = path_id(&client, ClientId::parse)?;
     let request = NumberRequest::parse(
         &body.phone_number,
@@ -98,21 +158,46 @@ pub async fn add_number(
     )
     .map_err(|errors| ApiError(AppError::Validation(errors)))?;
     let channel = whatsapp::add_number(&state, &ctx.partner, &client, &request, &ctx.actor).await?;
-    Ok((StatusCode::CREATED, Json(json::channel(&channel))))
+    Ok((StatusCode::CREATED, Json(json::channel(&channel))).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct VerifyBody {
+pub struct VerifyCode {
+    /// The code received by SMS or voice call.
+    #[schema(required = true, example = "123456")]
     code: String,
 }
 
+/// (ext) Verify a number with the code it received.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/verify",
+    tag = "channels",
+    operation_id = "verify_number",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    request_body = VerifyCode,
+    responses(
+        (status = 200, description = "The channel", body = json::Channel),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 422, description = "Wrong code, or the channel is not waiting for one", body = json::ErrorEnvelope),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn verify(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client, channel)): Path<(String, String, String)>,
-    ApiJson(body): ApiJson<VerifyBody>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<VerifyCode>,
+) -> Result<Response, ApiError> {
+    let (_, client, channel) = ids;
     let client = path_id(&client, ClientId::parse)?;
     let channel = path_id(&channel, ChannelId::parse)?;
     let view = whatsapp::verify_number(
@@ -124,21 +209,46 @@ pub async fn verify(
         &ctx.actor,
     )
     .await?;
-    Ok(Json(json::channel(&view)))
+    Ok(Json(json::channel(&view)).into_response())
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CancellationBody {
+pub struct CancellationRequest {
+    /// `true` requests cancellation, `false` withdraws the request (the strings `"true"` and
+    /// `"false"` are accepted too).
+    #[schema(value_type = bool)]
     enabled: serde_json::Value,
 }
 
+/// Request cancellation of a channel, or withdraw the request.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/control/cancellation_request",
+    tag = "channels",
+    operation_id = "cancellation_request",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    request_body = CancellationRequest,
+    responses(
+        (status = 200, description = "The channel", body = json::Channel),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 422, description = "Not possible in the channel's current state", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn cancellation_request(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client, channel)): Path<(String, String, String)>,
-    ApiJson(body): ApiJson<CancellationBody>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<CancellationRequest>,
+) -> Result<Response, ApiError> {
+    let (_, client, channel) = ids;
     let enabled = match &body.enabled {
         Value::Bool(b) => *b,
         Value::String(s) if s.eq_ignore_ascii_case("true") => true,
@@ -154,20 +264,38 @@ pub async fn cancellation_request(
     let view =
         whatsapp::set_cancellation(&state, &ctx.partner, &client, &channel, enabled, &ctx.actor)
             .await?;
-    Ok(Json(json::channel(&view)))
+    Ok(Json(json::channel(&view)).into_response())
 }
 
+/// Reactivate a channel whose cancellation is pending.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/control/reactivate",
+    tag = "channels",
+    operation_id = "reactivate",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    responses(
+        (status = 200, description = "The channel", body = json::Channel),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 422, description = "Not possible in the channel's current state", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn reactivate(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client, channel)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, client, channel) = ids;
     let client = path_id(&client, ClientId::parse)?;
     let channel = path_id(&channel, ChannelId::parse)?;
     let view =
         whatsapp::set_cancellation(&state, &ctx.partner, &client, &channel, false, &ctx.actor)
             .await?;
-    Ok(Json(json::channel(&view)))
+    Ok(Json(json::channel(&view)).into_response())
 }
 
 fn messaging_address(state: &AppState) -> String {
@@ -179,45 +307,105 @@ fn messaging_address(state: &AppState) -> String {
         .to_owned()
 }
 
+/// Create a messaging API key for a running channel (older keys are revoked). The secret is
+/// shown only in this response.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/channels/{channel_id}/api_keys",
+    tag = "api_keys",
+    operation_id = "create_api_key",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    responses(
+        (status = 200, description = "The new key, with its secret", body = json::ApiKeyCreated),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 422, description = "The channel is not running", body = json::ErrorEnvelope),
+        (status = 429, description = "At most one key per 30 s per channel; see `Retry-After`", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn create_api_key(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, channel)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, channel) = ids;
     let channel = path_id(&channel, ChannelId::parse)?;
     let created = api_keys::create_channel_key(&state, &ctx.partner, &channel, &ctx.actor).await?;
-    Ok(Json(json!({
-        "id": created.key.id,
-        "address": messaging_address(&state),
-        "api_key": created.secret,
-        "app_id": created.key.app_id,
-    })))
+    let address = messaging_address(&state);
+    Ok(Json(json::ApiKeyCreated {
+        id: &created.key.id,
+        address: &address,
+        api_key: created.secret.as_str(),
+        app_id: &created.key.app_id,
+    })
+    .into_response())
 }
 
+/// The channel's messaging API keys, never their secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/channels/{channel_id}/api_keys",
+    tag = "api_keys",
+    operation_id = "list_api_keys",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    responses(
+        (status = 200, description = "The keys", body = json::ApiKeyList),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn api_keys(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, channel)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, channel) = ids;
     let channel = path_id(&channel, ChannelId::parse)?;
     let keys = api_keys::channel_keys(&state, &ctx.partner, &channel).await?;
     let address = messaging_address(&state);
-    Ok(Json(json!({
-        "api_keys": keys.iter().map(|k| json!({
-            "id": k.id,
-            "address": address,
-            "app_id": k.app_id,
-            "api_key_prefix": k.prefix,
-            "created_at": iso_ms(k.created_ms),
-        })).collect::<Vec<_>>()
-    })))
+    Ok(Json(json::ApiKeyList {
+        api_keys: keys
+            .iter()
+            .map(|k| json::ApiKeyInfo {
+                id: &k.id,
+                address: &address,
+                app_id: &k.app_id,
+                api_key_prefix: &k.prefix,
+                created_at: iso_ms(k.created_ms),
+            })
+            .collect(),
+    })
+    .into_response())
 }
 
+/// Revoke all messaging API keys of the channel.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/partners/{partner_id}/channels/{channel_id}/api_keys",
+    tag = "api_keys",
+    operation_id = "revoke_api_keys",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn revoke_api_keys(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, channel)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    let (_, channel) = ids;
     let channel = path_id(&channel, ChannelId::parse)?;
     api_keys::revoke_channel_keys(&state, &ctx.partner, &channel, &ctx.actor).await?;
     Ok(StatusCode::NO_CONTENT)

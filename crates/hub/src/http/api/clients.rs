@@ -8,9 +8,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use domain::ClientId;
 use domain::listing::ListSpec;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use store::clients::{ContactInfo, ContactUser, MetaInfo};
 
@@ -43,49 +43,103 @@ pub const CLIENT_LIST: ListSpec = ListSpec {
     default_sort: "-created_at",
 };
 
+/// The partner's clients, paged, filtered and sorted.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/clients",
+    tag = "clients",
+    operation_id = "list_clients",
+    params(
+        ("partner_id" = String, Path, description = "Partner id (`…PA`)"),
+        super::ListParams,
+    ),
+    responses(
+        (status = 200, description = "A page of clients", body = json::ClientList),
+        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn list(
     ctx: ApiCtx,
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = list_query(&CLIENT_LIST, &params)?;
     let (clients, total) = whatsapp::clients(&state, &ctx.partner, &query).await?;
-    Ok(Json(json::list(
-        "clients",
-        clients.iter().map(json::client).collect(),
-        total,
-        &query,
-    )))
+    Ok(Json(json::client_list(&clients, total, &query)).into_response())
 }
 
+/// (ext) One client.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}",
+    tag = "clients",
+    operation_id = "get_client",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
+    responses(
+        (status = 200, description = "The client", body = json::Client),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn get(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, client) = ids;
     let id = path_id(&client, ClientId::parse)?;
-    Ok(Json(json::client(
-        &whatsapp::client(&state, &ctx.partner, &id).await?,
-    )))
+    let client = whatsapp::client(&state, &ctx.partner, &id).await?;
+    Ok(Json(json::client(&client)).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct CreateBody {
+pub struct ClientCreate {
+    #[schema(required = true)]
     name: String,
     organisation: Option<String>,
     max_channels: Option<i64>,
     partner_payload: Option<String>,
+    #[schema(value_type = json::ContactInfo, required = false)]
     contact_info: ContactInfo,
+    #[schema(value_type = json::ContactUser, required = false)]
     contact_user: ContactUser,
+    #[schema(value_type = json::MetaInfo, required = false)]
     meta_info: MetaInfo,
 }
 
+/// (ext) Create a client.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/clients",
+    tag = "clients",
+    operation_id = "create_client",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
+    request_body = ClientCreate,
+    responses(
+        (status = 201, description = "The new client", body = json::Client),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 409, description = "Conflicts with an existing client", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn create(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    ApiJson(body): ApiJson<ClientCreate>,
+) -> Result<Response, ApiError> {
     let request = ClientRequest::parse(
         &body.name,
         body.organisation,
@@ -97,15 +151,18 @@ pub async fn create(
     )
     .map_err(|errors| ApiError(AppError::Validation(errors)))?;
     let client = whatsapp::create_client(&state, &ctx.partner, &request, &ctx.actor).await?;
-    Ok((StatusCode::CREATED, Json(json::client(&client))))
+    Ok((StatusCode::CREATED, Json(json::client(&client))).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchBody {
+pub struct ClientPatch {
+    /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = false)]
     partner_payload: Option<Option<String>>,
     #[serde(default)]
+    #[schema(required = false)]
     max_channels: Option<i64>,
 }
 
@@ -115,12 +172,33 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// Update a client's `partner_payload` and `max_channels`; fields not sent stay.
+#[utoipa::path(
+    patch,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}",
+    tag = "clients",
+    operation_id = "patch_client",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
+    request_body = ClientPatch,
+    responses(
+        (status = 200, description = "The updated client", body = json::Client),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn patch(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client)): Path<(String, String)>,
-    ApiJson(body): ApiJson<PatchBody>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+    ApiJson(body): ApiJson<ClientPatch>,
+) -> Result<Response, ApiError> {
+    let (_, client) = ids;
     let id = path_id(&client, ClientId::parse)?;
     let client = whatsapp::update_client(
         &state,
@@ -131,17 +209,85 @@ pub async fn patch(
         &ctx.actor,
     )
     .await?;
-    Ok(Json(json::client(&client)))
+    Ok(Json(json::client(&client)).into_response())
 }
 
+/// The client's channels whose API-key permission is shared with the partner.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}/clients/{client_id}/shared_client_numbers",
+    tag = "clients",
+    operation_id = "shared_client_numbers",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
+    responses(
+        (status = 200, description = "The shared channels", body = json::SharedChannels),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn shared_numbers(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path((_, client)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+    Path(ids): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (_, client) = ids;
     let id = path_id(&client, ClientId::parse)?;
     let channels = whatsapp::shared_numbers(&state, &ctx.partner, &id).await?;
-    Ok(Json(
-        json!({ "partner_channels": channels.iter().map(json::channel).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json::SharedChannels {
+        partner_channels: channels.iter().map(json::channel).collect(),
+    })
+    .into_response())
+}
+
+/// `account_sharing/clients`: a client for a signup the partner hosts itself.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharedClientCreate {
+    /// The client's (company) name.
+    name: String,
+    /// The contact's email.
+    email: String,
+    /// The contact person's name.
+    user_name: String,
+}
+
+/// Create a client for a signup the partner hosts (account sharing).
+///
+/// The client's contact email and contact person come from `email` and `user_name`.
+#[utoipa::path(
+    post,
+    path = "/api/v2/partners/{partner_id}/account_sharing/clients",
+    tag = "clients",
+    operation_id = "create_shared_client",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
+    request_body = SharedClientCreate,
+    responses(
+        (status = 201, description = "The new client", body = json::Client),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
+pub async fn create_shared(
+    ctx: ApiCtx,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SharedClientCreate>,
+) -> Result<Response, ApiError> {
+    let client = whatsapp::create_shared_client(
+        &state,
+        &ctx.partner,
+        &body.name,
+        &body.email,
+        &body.user_name,
+        &ctx.actor,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json::client(&client))).into_response())
 }

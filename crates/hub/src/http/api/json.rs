@@ -1,111 +1,461 @@
-//! The Partner API's objects, field for field as `partner-api.md` documents them.
+//! The Partner API's objects, field for field as `partner-api.md` documents them: typed structs
+//! that serialise straight to the wire and describe themselves in the OpenAPI document.
 
 use crate::clock::iso_ms;
 use domain::listing::ListQuery;
-use serde_json::{Value, json};
+use serde::Serialize;
 use store::channels::ChannelView;
-use store::clients::Client;
-use store::partners::{Partner, PartnerSettings};
+use store::clients::Client as StoreClient;
+use store::partners::{Partner as StorePartner, PartnerSettings};
+use utoipa::ToSchema;
 
-pub fn partner(p: &Partner, s: &PartnerSettings) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "brand_name": s.brand_name,
-        "logo_url": Value::Null,
-        "webhook_url": Value::Null,
-        "partner_redirect_url": Value::Null,
-        "country": s.country,
-        "currency": p.currency.as_str(),
-        "payment_model": p.payment_model.as_str(),
-        "allow_client_to_add_phone_no": true,
-        "solution_id": s.solution_id,
-        "default_hosting_type": s.default_hosting_type,
-        "default_data_storage_region": s.default_data_storage_region,
-        "settings": { "partner_change_request": { "auto_approve": false } },
-        "created_at": iso_ms(p.created_ms),
-    })
+/// A partner: branding, payment model and defaults for new numbers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Partner<'a> {
+    /// Eight characters ending in `PA`.
+    #[schema(value_type = String, example = "a1B2c3PA")]
+    pub id: &'a domain::PartnerId,
+    pub name: &'a str,
+    pub brand_name: Option<&'a str>,
+    pub logo_url: Option<&'a str>,
+    pub webhook_url: Option<&'a str>,
+    pub partner_redirect_url: Option<&'a str>,
+    pub country: Option<&'a str>,
+    /// Lowercase currency code, e.g. `eur`.
+    pub currency: &'a str,
+    /// `partner_payment` or `direct_payment`.
+    pub payment_model: &'a str,
+    pub allow_client_to_add_phone_no: bool,
+    pub solution_id: Option<&'a str>,
+    /// `cloud_api` or `on_premise`.
+    pub default_hosting_type: &'a str,
+    /// `null` is the US default, otherwise an ISO country code.
+    pub default_data_storage_region: Option<&'a str>,
+    pub settings: PartnerSettingsOut,
+    /// ISO-8601 UTC.
+    pub created_at: String,
 }
 
-pub fn client(c: &Client) -> Value {
-    json!({
-        "id": c.id,
-        "name": c.name,
-        "status": c.status,
-        "organisation": c.organisation,
-        "max_channels": c.max_channels,
-        "partner_payload": c.partner_payload,
-        "contact_info": c.contact_info,
-        "contact_user": c.contact_user,
-        "meta_info": c.meta_info,
-        "created_at": iso_ms(c.created_ms),
-        "modified_at": iso_ms(c.modified_ms),
-    })
+/// Partner settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerSettingsOut {
+    pub partner_change_request: AutoApprove,
 }
 
-fn iso_opt(ms: Option<i64>) -> Value {
-    ms.map_or(Value::Null, |ms| Value::String(iso_ms(ms)))
+/// Whether partner change requests are approved automatically.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoApprove {
+    pub auto_approve: bool,
 }
 
-pub fn channel(c: &ChannelView) -> Value {
-    json!({
-        "id": c.id,
-        "client_id": c.client_id,
-        "waba_account_id": c.waba_id,
-        "status": c.status.as_str(),
-        "account_mode": c.account_mode,
-        "hosting_type": c.hosting_type,
-        "data_storage_region": c.data_storage_region,
-        "partner_permission": c.partner_permission,
-        "created_at": iso_ms(c.created_ms),
-        "modified_at": iso_ms(c.modified_ms),
-        "billing_started_at": iso_opt(c.billing_started_ms),
-        "terminated_at": iso_opt(c.terminated_ms),
-        "cancelled_at": iso_opt(c.cancelled_ms),
-        "current_limit": c.current_limit,
-        "current_quality_rating": c.quality_rating,
-        "external_id": c.external_id,
-        "is_migrated": c.is_migrated,
-        "client": {
-            "id": c.client_id,
-            "name": c.client_name,
-            "partner_payload": c.client_partner_payload,
-            "contact_info": { "email": c.client_email },
-        },
-        "setup_info": {
-            "phone_number": c.phone_number,
-            "phone_name": c.phone_name,
-            "verification_method": c.verification_method,
-            "default_language": c.default_language,
-        },
-        "waba_account": {
-            "id": c.waba_id,
-            "external_id": c.waba_external_id,
-            "name": c.waba_name,
-            "namespace": c.waba_namespace,
-            "fb_account_status": c.waba_fb_account_status,
-            "on_behalf_of_business_info": {
-                "id": c.waba_business_id,
-                "name": c.waba_business_name,
-                "status": c.waba_business_status,
-                "type": c.waba_business_type,
+pub fn partner<'a>(p: &'a StorePartner, s: &'a PartnerSettings) -> Partner<'a> {
+    Partner {
+        id: &p.id,
+        name: &p.name,
+        brand_name: s.brand_name.as_deref(),
+        logo_url: None,
+        webhook_url: None,
+        partner_redirect_url: None,
+        country: s.country.as_deref(),
+        currency: p.currency.as_str(),
+        payment_model: p.payment_model.as_str(),
+        allow_client_to_add_phone_no: true,
+        solution_id: s.solution_id.as_deref(),
+        default_hosting_type: &s.default_hosting_type,
+        default_data_storage_region: s.default_data_storage_region.as_deref(),
+        settings: PartnerSettingsOut {
+            partner_change_request: AutoApprove {
+                auto_approve: false,
             },
         },
-    })
+        created_at: iso_ms(p.created_ms),
+    }
 }
 
-/// The list envelope, echoing how the list was asked for.
-pub fn list(key: &str, items: Vec<Value>, total: i64, query: &ListQuery) -> Value {
-    let mut body = json!({
-        "count": items.len(),
-        "total": total,
-        "limit": query.limit,
-        "offset": query.offset,
-        "filters": query.filters_json(),
-        "sort": query.sort_strings(),
-    });
-    if let Some(map) = body.as_object_mut() {
-        map.insert(key.to_owned(), Value::Array(items));
+/// The partners a credential may use.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerList<'a> {
+    pub partners: Vec<Partner<'a>>,
+}
+
+/// A client's contact details.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ContactInfo {
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub street_name: Option<String>,
+    pub zip_code: Option<String>,
+    pub webpage_url: Option<String>,
+    pub language: Option<String>,
+}
+
+/// The person at the client who uses the account.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ContactUser {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// What the client's business does.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct MetaInfo {
+    pub business_vertical: Option<String>,
+    pub timezone: Option<String>,
+    pub about: Option<String>,
+    pub business_description: Option<String>,
+    pub use_case: Option<String>,
+}
+
+/// A client (the business that owns numbers).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Client<'a> {
+    /// Eight characters ending in `CL`.
+    #[schema(value_type = String, example = "a1B2c3CL")]
+    pub id: &'a domain::ClientId,
+    pub name: &'a str,
+    /// `active` or `suspended`.
+    pub status: &'a str,
+    pub organisation: Option<&'a str>,
+    pub max_channels: i64,
+    pub partner_payload: Option<&'a str>,
+    #[schema(value_type = ContactInfo)]
+    pub contact_info: &'a store::clients::ContactInfo,
+    #[schema(value_type = ContactUser)]
+    pub contact_user: &'a store::clients::ContactUser,
+    #[schema(value_type = MetaInfo)]
+    pub meta_info: &'a store::clients::MetaInfo,
+    pub created_at: String,
+    pub modified_at: String,
+}
+
+pub fn client(c: &StoreClient) -> Client<'_> {
+    Client {
+        id: &c.id,
+        name: &c.name,
+        status: &c.status,
+        organisation: c.organisation.as_deref(),
+        max_channels: c.max_channels,
+        partner_payload: c.partner_payload.as_deref(),
+        contact_info: &c.contact_info,
+        contact_user: &c.contact_user,
+        meta_info: &c.meta_info,
+        created_at: iso_ms(c.created_ms),
+        modified_at: iso_ms(c.modified_ms),
     }
-    body
+}
+
+fn iso_opt(ms: Option<i64>) -> Option<String> {
+    ms.map(iso_ms)
+}
+
+/// The client a channel belongs to, in brief.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelClient<'a> {
+    #[schema(value_type = String)]
+    pub id: &'a domain::ClientId,
+    pub name: &'a str,
+    pub partner_payload: Option<&'a str>,
+    pub contact_info: ChannelClientContact<'a>,
+}
+
+/// The client's contact email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelClientContact<'a> {
+    pub email: Option<&'a str>,
+}
+
+/// How the number was registered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetupInfo<'a> {
+    /// E.164.
+    pub phone_number: &'a str,
+    pub phone_name: &'a str,
+    /// `sms` or `voice`.
+    pub verification_method: &'a str,
+    pub default_language: Option<&'a str>,
+}
+
+/// The WhatsApp Business Account the number lives in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WabaAccount<'a> {
+    /// Eight characters ending in `WA`.
+    #[schema(value_type = String)]
+    pub id: &'a domain::WabaId,
+    pub external_id: Option<&'a str>,
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    /// `verified`, `not_verified`, `pending`, `pending_submission`, `pending_need_more_info`,
+    /// `rejected` or `failed`.
+    pub fb_account_status: &'a str,
+    pub on_behalf_of_business_info: BusinessInfo<'a>,
+}
+
+/// The Meta business the WABA belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BusinessInfo<'a> {
+    pub id: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub status: Option<&'a str>,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: Option<&'a str>,
+}
+
+/// A channel: one phone number of a client.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Channel<'a> {
+    /// Eight characters ending in `CH`.
+    #[schema(value_type = String, example = "a1B2c3CH")]
+    pub id: &'a domain::ChannelId,
+    #[schema(value_type = String)]
+    pub client_id: &'a domain::ClientId,
+    #[schema(value_type = String)]
+    pub waba_account_id: &'a domain::WabaId,
+    /// `created`, `pending_verification`, `verified`, `ready`, `running`, `error`,
+    /// `migration_requested`, `waiting_for_code`, `pending_deletion` or `cancelled`.
+    pub status: &'a str,
+    /// `sandbox` or `live`.
+    pub account_mode: &'a str,
+    pub hosting_type: &'a str,
+    pub data_storage_region: Option<&'a str>,
+    /// `shared` or `missing`.
+    pub partner_permission: &'a str,
+    pub created_at: String,
+    pub modified_at: String,
+    pub billing_started_at: Option<String>,
+    pub terminated_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    /// `TIER_250`, `TIER_1K`, `TIER_10K`, `TIER_100K` or `TIER_UNLIMITED`.
+    pub current_limit: Option<&'a str>,
+    /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
+    pub current_quality_rating: &'a str,
+    pub external_id: Option<&'a str>,
+    pub is_migrated: bool,
+    pub client: ChannelClient<'a>,
+    pub setup_info: SetupInfo<'a>,
+    pub waba_account: WabaAccount<'a>,
+}
+
+pub fn channel(c: &ChannelView) -> Channel<'_> {
+    Channel {
+        id: &c.id,
+        client_id: &c.client_id,
+        waba_account_id: &c.waba_id,
+        status: c.status.as_str(),
+        account_mode: &c.account_mode,
+        hosting_type: &c.hosting_type,
+        data_storage_region: c.data_storage_region.as_deref(),
+        partner_permission: &c.partner_permission,
+        created_at: iso_ms(c.created_ms),
+        modified_at: iso_ms(c.modified_ms),
+        billing_started_at: iso_opt(c.billing_started_ms),
+        terminated_at: iso_opt(c.terminated_ms),
+        cancelled_at: iso_opt(c.cancelled_ms),
+        current_limit: c.current_limit.as_deref(),
+        current_quality_rating: &c.quality_rating,
+        external_id: c.external_id.as_deref(),
+        is_migrated: c.is_migrated,
+        client: ChannelClient {
+            id: &c.client_id,
+            name: &c.client_name,
+            partner_payload: c.client_partner_payload.as_deref(),
+            contact_info: ChannelClientContact {
+                email: c.client_email.as_deref(),
+            },
+        },
+        setup_info: SetupInfo {
+            phone_number: &c.phone_number,
+            phone_name: &c.phone_name,
+            verification_method: &c.verification_method,
+            default_language: c.default_language.as_deref(),
+        },
+        waba_account: WabaAccount {
+            id: &c.waba_id,
+            external_id: c.waba_external_id.as_deref(),
+            name: &c.waba_name,
+            namespace: c.waba_namespace.as_deref(),
+            fb_account_status: &c.waba_fb_account_status,
+            on_behalf_of_business_info: BusinessInfo {
+                id: c.waba_business_id.as_deref(),
+                name: c.waba_business_name.as_deref(),
+                status: c.waba_business_status.as_deref(),
+                kind: c.waba_business_type.as_deref(),
+            },
+        },
+    }
+}
+
+/// How a list was asked for, echoed in its envelope.
+#[derive(Debug)]
+pub struct ListMeta {
+    pub count: usize,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    pub filters: serde_json::Value,
+    pub sort: Vec<String>,
+}
+
+impl ListMeta {
+    pub fn new(count: usize, total: i64, query: &ListQuery) -> ListMeta {
+        ListMeta {
+            count,
+            total,
+            limit: query.limit,
+            offset: query.offset,
+            filters: query.filters_json(),
+            sort: query.sort_strings(),
+        }
+    }
+}
+
+/// A page of clients.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList<'a> {
+    /// Items on this page.
+    pub count: usize,
+    /// Items matching the filters.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// The filters applied, keyed by dotted field path.
+    #[schema(value_type = Object)]
+    pub filters: serde_json::Value,
+    /// Sort keys applied; `-` means descending.
+    pub sort: Vec<String>,
+    pub clients: Vec<Client<'a>>,
+}
+
+pub fn client_list<'a>(
+    clients: &'a [StoreClient],
+    total: i64,
+    query: &ListQuery,
+) -> ClientList<'a> {
+    let m = ListMeta::new(clients.len(), total, query);
+    ClientList {
+        count: m.count,
+        total: m.total,
+        limit: m.limit,
+        offset: m.offset,
+        filters: m.filters,
+        sort: m.sort,
+        clients: clients.iter().map(client).collect(),
+    }
+}
+
+/// A page of channels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelList<'a> {
+    /// Items on this page.
+    pub count: usize,
+    /// Items matching the filters.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// The filters applied, keyed by dotted field path.
+    #[schema(value_type = Object)]
+    pub filters: serde_json::Value,
+    /// Sort keys applied; `-` means descending.
+    pub sort: Vec<String>,
+    pub partner_channels: Vec<Channel<'a>>,
+}
+
+pub fn channel_list<'a>(
+    channels: &'a [ChannelView],
+    total: i64,
+    query: &ListQuery,
+) -> ChannelList<'a> {
+    let m = ListMeta::new(channels.len(), total, query);
+    ChannelList {
+        count: m.count,
+        total: m.total,
+        limit: m.limit,
+        offset: m.offset,
+        filters: m.filters,
+        sort: m.sort,
+        partner_channels: channels.iter().map(channel).collect(),
+    }
+}
+
+/// The channels a client shares with its partner (not paged).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedChannels<'a> {
+    pub partner_channels: Vec<Channel<'a>>,
+}
+
+/// A new messaging API key; the secret is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyCreated<'a> {
+    /// Decimal string.
+    #[schema(value_type = String)]
+    pub id: &'a domain::ApiKeyId,
+    /// The messaging API base URL.
+    pub address: &'a str,
+    pub api_key: &'a str,
+    pub app_id: &'a str,
+}
+
+/// A messaging API key, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyInfo<'a> {
+    #[schema(value_type = String)]
+    pub id: &'a domain::ApiKeyId,
+    pub address: &'a str,
+    pub app_id: &'a str,
+    pub api_key_prefix: &'a str,
+    pub created_at: String,
+}
+
+/// A channel's messaging API keys.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList<'a> {
+    pub api_keys: Vec<ApiKeyInfo<'a>>,
+}
+
+/// Credentials for `POST /api/v2/token`.
+#[derive(Debug, ToSchema)]
+pub struct TokenRequest {
+    /// The user's email.
+    pub username: String,
+    pub password: String,
+}
+
+/// A bearer token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Token {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: i64,
+}
+
+/// OAuth-style error, returned by `POST /token` only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthError<'a> {
+    /// `invalid_request`, `invalid_grant` or `slow_down`.
+    pub error: &'a str,
+    pub error_description: &'a str,
+}
+
+/// Every error outside `/token`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub meta: ErrorMeta,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorMeta {
+    /// Always `false`.
+    pub success: bool,
+    /// The HTTP status again.
+    pub http_code: u16,
+    pub developer_message: String,
+    /// One line per problem (validation errors).
+    pub details: Vec<String>,
 }

@@ -10,18 +10,25 @@ mod partners;
 use crate::error::{ApiError, AppError};
 use crate::state::AppState;
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use domain::listing::{ListQuery, ListSpec, RawList};
 use std::collections::HashMap;
+use std::sync::LazyLock;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi_json))
         .route("/token", post(partners::token))
         .route("/partners", get(partners::list))
         .route("/partners/{partner_id}", get(partners::get).patch(partners::patch))
         .route("/partners/{partner_id}/clients", get(clients::list).post(clients::create))
         .route("/partners/{partner_id}/clients/{client_id}", get(clients::get).patch(clients::patch))
         .route("/partners/{partner_id}/clients/{client_id}/shared_client_numbers", get(clients::shared_numbers))
+        .route("/partners/{partner_id}/account_sharing/clients", post(clients::create_shared))
         .route("/partners/{partner_id}/clients/{client_id}/channels", post(channels::add_number))
         .route("/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/verify", post(channels::verify))
         .route(
@@ -36,6 +43,113 @@ pub fn router() -> Router<AppState> {
             get(channels::api_keys).post(channels::create_api_key).delete(channels::revoke_api_keys),
         )
         .fallback(any(not_found))
+}
+
+/// The OpenAPI 3.1 description of this API, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Partner Hub Partner API",
+        version = "2",
+        description = "The Partner API v2, compatible with the 360dialog Partner API: same paths, fields, list envelope, filter syntax and error envelope."
+    ),
+    paths(
+        partners::token,
+        partners::list,
+        partners::get,
+        partners::patch,
+        clients::list,
+        clients::create,
+        clients::get,
+        clients::patch,
+        clients::shared_numbers,
+        clients::create_shared,
+        channels::add_number,
+        channels::verify,
+        channels::cancellation_request,
+        channels::reactivate,
+        channels::list,
+        channels::get,
+        channels::api_keys,
+        channels::create_api_key,
+        channels::revoke_api_keys,
+    ),
+    components(schemas(json::ErrorEnvelope, json::ErrorMeta)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Bearer tokens for people; partner API keys are created in the Hub."),
+        (name = "partners", description = "The partner account."),
+        (name = "clients", description = "The businesses a partner serves."),
+        (name = "channels", description = "Phone numbers (channels) of clients."),
+        (name = "api_keys", description = "Messaging API keys of a channel."),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "A partner API key, created by an Owner in the Hub (shown once).",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `POST /api/v2/token`, valid 24 h."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+static DOCUMENT: LazyLock<serde_json::Value> =
+    LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default());
+
+static DOCUMENT_TEXT: LazyLock<String> = LazyLock::new(|| DOCUMENT.to_string());
+
+/// The generated document, as JSON.
+pub fn openapi() -> &'static serde_json::Value {
+    &DOCUMENT
+}
+
+async fn openapi_json() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        DOCUMENT_TEXT.as_str(),
+    )
+        .into_response()
+}
+
+/// The query parameters every list takes.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1–1000 (default 20).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+    /// Comma-separated fields; a `-` prefix sorts descending (default `-created_at`).
+    #[param(example = "-created_at")]
+    pub sort: Option<String>,
+    /// A JSON object: dotted field paths to exact values, e.g. `{"status":"running"}`. Unknown keys are refused (400).
+    #[param(example = r#"{"status":"running"}"#)]
+    pub filters: Option<String>,
 }
 
 async fn not_found() -> ApiError {

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use store::partners::PartnerSettings;
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -24,11 +24,30 @@ pub struct TokenBody {
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
-        Json(json!({ "error": error, "error_description": description })),
+        Json(json::OAuthError {
+            error,
+            error_description: description,
+        }),
     )
         .into_response()
 }
 
+/// Exchange a user's email and password for a bearer token (valid 24 h).
+#[utoipa::path(
+    post,
+    path = "/api/v2/token",
+    tag = "auth",
+    operation_id = "token",
+    request_body = json::TokenRequest,
+    responses(
+        (status = 200, description = "A bearer token", body = json::Token),
+        (status = 400, description = "Missing or malformed username/password", body = json::OAuthError),
+        (status = 401, description = "Wrong email or password (`invalid_grant`)", body = json::OAuthError),
+        (status = 429, description = "Too many failed attempts (`slow_down`); see `Retry-After`", body = json::OAuthError),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(()),
+)]
 pub async fn token(
     State(state): State<AppState>,
     meta: ClientMeta,
@@ -49,11 +68,11 @@ pub async fn token(
         );
     }
     match api_keys::issue_token(&state, &body.username, &body.password, &meta).await {
-        Ok(token) => Json(json!({
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": api_keys::TOKEN_TTL_MS / 1000,
-        }))
+        Ok(token) => Json(json::Token {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in: api_keys::TOKEN_TTL_MS / 1000,
+        })
         .into_response(),
         Err(LoginError::Invalid) => oauth_error(
             StatusCode::UNAUTHORIZED,
@@ -73,39 +92,75 @@ pub async fn token(
     }
 }
 
-async fn partner_object(
+async fn settings_of(
     state: &AppState,
     partner: &store::partners::Partner,
-) -> Result<Value, ApiError> {
-    let settings = store::partners::settings(state.db.pool(), &partner.id)
+) -> Result<PartnerSettings, ApiError> {
+    store::partners::settings(state.db.pool(), &partner.id)
         .await?
-        .ok_or(ApiError(AppError::NotFound))?;
-    Ok(json::partner(partner, &settings))
+        .ok_or(ApiError(AppError::NotFound))
 }
 
+/// (ext) The partners this credential may use: one for an API key, each membership for a
+/// bearer token.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners",
+    tag = "partners",
+    operation_id = "list_partners",
+    responses(
+        (status = 200, description = "The partners this credential may use", body = json::PartnerList),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn list(
     principal: Principal,
     State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
-    let mut partners = Vec::new();
+) -> Result<Response, ApiError> {
+    let mut rows = Vec::new();
     for (partner, _) in principal.partners(&state).await? {
-        partners.push(partner_object(&state, &partner).await?);
+        let settings = settings_of(&state, &partner).await?;
+        rows.push((partner, settings));
     }
-    Ok(Json(json!({ "partners": partners })))
+    let partners = rows.iter().map(|(p, s)| json::partner(p, s)).collect();
+    Ok(Json(json::PartnerList { partners }).into_response())
 }
 
-pub async fn get(ctx: ApiCtx, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(partner_object(&state, &ctx.partner).await?))
+/// The partner object.
+#[utoipa::path(
+    get,
+    path = "/api/v2/partners/{partner_id}",
+    tag = "partners",
+    operation_id = "get_partner",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
+    responses(
+        (status = 200, description = "The partner", body = json::Partner),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
+pub async fn get(ctx: ApiCtx, State(state): State<AppState>) -> Result<Response, ApiError> {
+    let settings = settings_of(&state, &ctx.partner).await?;
+    Ok(Json(json::partner(&ctx.partner, &settings)).into_response())
 }
 
 /// Fields that are sent change; absent fields stay. (More fields arrive with the Integration
 /// settings; unknown fields are refused so a typo is not silently ignored.)
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerPatch {
+    /// At most 100 printable characters; `null` clears it.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, required = false)]
     brand_name: Option<Option<String>>,
+    /// At most 100 printable characters; `null` clears it.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, required = false)]
     solution_id: Option<Option<String>>,
 }
 
@@ -138,11 +193,31 @@ fn bounded(
     })
 }
 
+/// Update the partner; fields not sent stay as they are (Owner only).
+#[utoipa::path(
+    patch,
+    path = "/api/v2/partners/{partner_id}",
+    tag = "partners",
+    operation_id = "patch_partner",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
+    request_body = PartnerPatch,
+    responses(
+        (status = 200, description = "The updated partner", body = json::Partner),
+        (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 404, description = "Not found", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
 pub async fn patch(
     ctx: ApiCtx,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PartnerPatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     ctx.require_owner()?;
     let mut errors = Vec::new();
     let brand = bounded("brand_name", body.brand_name, &mut errors);
@@ -167,5 +242,6 @@ pub async fn patch(
         "",
     )
     .await?;
-    Ok(Json(partner_object(&state, &ctx.partner).await?))
+    let settings = settings_of(&state, &ctx.partner).await?;
+    Ok(Json(json::partner(&ctx.partner, &settings)).into_response())
 }
