@@ -49,6 +49,13 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// Database errors raised directly (commits, connection checkout) classify like the store's.
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::from(err).into()
+    }
+}
+
 impl From<FieldError> for AppError {
     fn from(err: FieldError) -> Self {
         AppError::Validation(vec![err])

@@ -33,12 +33,7 @@ async fn give_up_or_retry(
     match err {
         ProviderError::Unavailable(why) => Err(JobError(why)),
         ProviderError::Rejected(why) => {
-            let mut conn = state
-                .db
-                .pool()
-                .acquire()
-                .await
-                .map_err(|e| JobError(e.to_string()))?;
+            let mut conn = state.db.pool().acquire().await?;
             store::channels::transition(
                 &mut conn,
                 partner,
@@ -138,7 +133,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 "verification code sent by {}",
                 method.label().to_lowercase()
             );
-            let mut conn = pool.acquire().await.map_err(|e| JobError(e.to_string()))?;
+            let mut conn = pool.acquire().await?;
             store::channels::transition(
                 &mut conn,
                 &partner,
@@ -180,7 +175,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 )
                 .await?;
             }
-            tx.commit().await.map_err(store::StoreError::from)?;
+            tx.commit().await?;
             state.jobs_wakeup.notify_one();
         }
         ChannelStatus::Ready => {
@@ -214,7 +209,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 now,
             )
             .await?;
-            tx.commit().await.map_err(store::StoreError::from)?;
+            tx.commit().await?;
         }
         _ => {}
     }
@@ -224,12 +219,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
 /// Month end: a number whose cancellation is still requested is cancelled (billing stops).
 pub async fn process_cancellation(state: &AppState, payload: &str) -> Result<(), JobError> {
     let (partner, id) = ids(payload)?;
-    let mut conn = state
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| JobError(e.to_string()))?;
+    let mut conn = state.db.pool().acquire().await?;
     store::channels::transition(
         &mut conn,
         &partner,

@@ -26,6 +26,12 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 #[error("{0}")]
 pub struct JobError(pub String);
 
+impl From<sqlx::Error> for JobError {
+    fn from(err: sqlx::Error) -> Self {
+        JobError(store::StoreError::from(err).to_string())
+    }
+}
+
 impl From<store::StoreError> for JobError {
     fn from(err: store::StoreError) -> Self {
         JobError(err.to_string())

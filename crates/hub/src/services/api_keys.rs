@@ -82,7 +82,7 @@ pub async fn create_channel_key(
         id.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     let key = ChannelKey {
         id,
         channel_id: channel_id.clone(),
@@ -129,7 +129,7 @@ pub async fn revoke_channel_keys(
         &n.to_string(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(n)
 }
 
@@ -181,7 +181,7 @@ pub async fn create_partner_key(
         &name,
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     let key = PartnerKey {
         id,
         partner_id: partner.clone(),
@@ -225,7 +225,7 @@ pub async fn revoke_partner_key(
         "",
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

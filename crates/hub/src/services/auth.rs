@@ -259,7 +259,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
         &body,
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.jobs_wakeup.notify_one();
     Ok(())
 }
@@ -312,7 +312,7 @@ pub async fn reset_password(
         "",
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(true)
 }
 

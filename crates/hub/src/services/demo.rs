@@ -95,7 +95,7 @@ async fn ensure_user(
     for (partner, role) in memberships {
         store::partners::add_member(&mut *tx, partner, &user.id, *role, now).await?;
     }
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -119,12 +119,7 @@ async fn drive(
     let channel = whatsapp::add_number(state, partner, client, &request, &actor).await?;
     clock.advance_ms(7 * 60_000);
     if target == ChannelStatus::Error {
-        let mut conn = state
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(store::StoreError::from)?;
+        let mut conn = state.db.pool().acquire().await?;
         store::channels::transition(
             &mut conn,
             &partner.id,
@@ -161,12 +156,7 @@ async fn drive(
         clock.advance_ms(12 * 3_600_000);
         whatsapp::set_cancellation(state, partner, client, &channel.id, true, &actor).await?;
         clock.advance_ms(12 * 3_600_000);
-        let mut conn = state
-            .db
-            .pool()
-            .acquire()
-            .await
-            .map_err(store::StoreError::from)?;
+        let mut conn = state.db.pool().acquire().await?;
         store::channels::transition(
             &mut conn,
             &partner.id,

@@ -119,7 +119,7 @@ pub async fn invite(
         new_user.email.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.jobs_wakeup.notify_one();
     Ok(link)
 }
@@ -174,7 +174,7 @@ pub async fn resend(
         invitation.email.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.jobs_wakeup.notify_one();
     Ok(invitation)
 }
@@ -204,7 +204,7 @@ pub async fn cancel(
         invitation.email.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(invitation)
 }
 
@@ -298,6 +298,6 @@ pub async fn accept(
         invitation.email.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Some((user.id, invitation.partner_id)))
 }

@@ -201,7 +201,7 @@ pub async fn create_client(
         &request.name,
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     store::clients::get(state.db.pool(), &partner.id, &id)
         .await?
         .ok_or(AppError::NotFound)
@@ -256,7 +256,7 @@ pub async fn update_client(
         "",
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     client(state, partner, id).await
 }
 
@@ -511,7 +511,7 @@ pub async fn add_number(
         request.phone.as_str(),
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.jobs_wakeup.notify_one();
     channel(state, partner, &id).await
 }
@@ -583,7 +583,7 @@ pub async fn verify_number(
             now,
         )
         .await?;
-        tx.commit().await.map_err(store::StoreError::from)?;
+        tx.commit().await?;
         if attempts >= MAX_WRONG_CODES {
             return Err(AppError::RateLimited {
                 retry_after_secs: u64::try_from(CODE_LOCK_MS / 1000).unwrap_or(3600),
@@ -623,7 +623,7 @@ pub async fn verify_number(
         "",
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     state.jobs_wakeup.notify_one();
     channel_by_id(state, partner, id).await
 }
@@ -732,7 +732,7 @@ pub async fn set_cancellation(
         "",
     )
     .await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
+    tx.commit().await?;
     channel_by_id(state, partner, id).await
 }
 
