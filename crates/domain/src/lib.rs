@@ -6,6 +6,7 @@ pub mod account;
 pub mod channel;
 pub mod field;
 pub mod ids;
+pub mod ip_policy;
 pub mod listing;
 pub mod partner;
 pub mod permission;
