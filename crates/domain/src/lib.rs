@@ -13,6 +13,7 @@ pub mod permission;
 pub mod phone;
 pub mod secret;
 pub mod throttle;
+pub mod webhook_retry;
 pub mod webhook_signature;
 pub mod webhook_url;
 
