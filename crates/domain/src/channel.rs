@@ -76,6 +76,9 @@ macro_rules! wire_enum {
     };
 }
 
+// Other vocabularies (webhook events, delivery states) share the same shape and parsing rules.
+pub(crate) use wire_enum;
+
 wire_enum!(
     /// Where a channel is in its life. Changes only along `can_become`.
     ChannelStatus, field = "status", {

@@ -7,7 +7,7 @@ use std::fmt;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-fn random_base62(len: usize) -> String {
+pub(crate) fn random_base62(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
         .map(|_| char::from(BASE62[rng.random_range(0..BASE62.len())]))

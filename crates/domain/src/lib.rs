@@ -13,6 +13,7 @@ pub mod permission;
 pub mod phone;
 pub mod secret;
 pub mod throttle;
+pub mod webhook_event;
 pub mod webhook_retry;
 pub mod webhook_signature;
 pub mod webhook_url;
@@ -26,8 +27,12 @@ pub use field::FieldError;
 pub use ids::{
     ApiKeyId, ChannelId, ClientId, InvitationId, MalformedId, PartnerId, StaffId, UserId, WabaId,
 };
+pub use ip_policy::{AllowList, Cidr};
 pub use listing::{FilterValue, ListQuery, ListSpec, RawList, SortKey};
 pub use partner::{Currency, PartnerName, PaymentModel};
 pub use permission::partner_permission;
 pub use phone::PhoneNumber;
 pub use secret::{SecretToken, TokenHash};
+pub use webhook_event::{DeliveryState, EventId, EventType};
+pub use webhook_signature::{VerifyError, WebhookSecret};
+pub use webhook_url::WebhookUrl;
