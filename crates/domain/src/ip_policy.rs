@@ -590,3 +590,15 @@ mod tests {
         }
     }
 }
+
+impl fmt::Display for AllowList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, cidr) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{cidr}")?;
+        }
+        Ok(())
+    }
+}

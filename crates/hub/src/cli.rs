@@ -158,4 +158,12 @@ pub struct ServeArgs {
     /// Apply migrations at start (always done for SQLite).
     #[arg(long, env = "PARTNERHUB_MIGRATE", default_value_t = false)]
     pub migrate: bool,
+    /// Addresses webhooks may reach although they are private or reserved (comma-separated
+    /// CIDRs, e.g. "10.20.0.0/16, 192.168.1.5"). Outside development mode nothing else
+    /// private is ever dialled.
+    #[arg(long, env = "PARTNERHUB_WEBHOOK_ALLOW_CIDRS", default_value = "")]
+    pub webhook_allow_cidrs: String,
+    /// How long a webhook receiver may take to answer, in milliseconds.
+    #[arg(long, env = "PARTNERHUB_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
 }

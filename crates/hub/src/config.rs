@@ -6,6 +6,28 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
 
+/// How partner webhooks are delivered.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WebhookConfig {
+    /// Private or reserved addresses that deliveries may reach anyway (operators, tests).
+    #[serde(serialize_with = "display")]
+    pub allow: domain::ip_policy::AllowList,
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            allow: domain::ip_policy::AllowList::default(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
 /// Which WhatsApp provider, and how it is reached.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct WhatsAppConfig {
@@ -44,6 +66,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub migrate: bool,
     pub whatsapp: WhatsAppConfig,
+    pub webhooks: WebhookConfig,
     /// How long a partner user's session lasts, in milliseconds.
     pub session_ttl_ms: i64,
     /// How long a staff session lasts (shorter: staff hold more power).
@@ -65,6 +88,10 @@ pub enum ConfigError {
     CloudApi,
     #[error("--sandbox-delay-ms must be at most 600000")]
     SandboxDelay,
+    #[error("--webhook-allow-cidrs: {0}")]
+    WebhookAllow(String),
+    #[error("--webhook-timeout-ms must be between 100 and 60000")]
+    WebhookTimeout,
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
 }
@@ -97,6 +124,11 @@ impl Config {
         if args.sandbox_delay_ms > 600_000 {
             return Err(ConfigError::SandboxDelay);
         }
+        let allow = domain::ip_policy::AllowList::parse_list(&args.webhook_allow_cidrs)
+            .map_err(|e| ConfigError::WebhookAllow(e.message))?;
+        if !(100..=60_000).contains(&args.webhook_timeout_ms) {
+            return Err(ConfigError::WebhookTimeout);
+        }
         if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::MailFrom(args.mail_from.clone()));
         }
@@ -117,6 +149,10 @@ impl Config {
                 graph_api_url: args.graph_api_url.clone(),
                 graph_api_token: args.graph_api_token.clone(),
                 graph_business_id: args.graph_business_id.clone(),
+            },
+            webhooks: WebhookConfig {
+                allow,
+                timeout_ms: args.webhook_timeout_ms,
             },
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
@@ -141,6 +177,7 @@ impl Config {
             log_format: LogFormat::Pretty,
             migrate: true,
             whatsapp: WhatsAppConfig::default(),
+            webhooks: WebhookConfig::default(),
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
         })

@@ -38,6 +38,8 @@ pub enum StartError {
     Migrate(store::StoreError),
     #[error("WhatsApp provider: {0}")]
     WhatsApp(String),
+    #[error("webhook client: {0}")]
+    Webhooks(String),
     #[error("mail: {0}")]
     Mail(#[from] providers::mail::MailError),
     #[error("cannot listen on {addr}")]
@@ -72,8 +74,17 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppSta
         None => None,
     };
     let whatsapp = whatsapp_provider(&config)?;
+    let webhook_client = services::webhook_client::WebhookClient::new(&config)
+        .map_err(|e| StartError::Webhooks(e.to_string()))?;
     http::ops::prometheus();
-    Ok(AppState::new(db, config, clock, mailer, whatsapp))
+    Ok(AppState::new(
+        db,
+        config,
+        clock,
+        mailer,
+        whatsapp,
+        webhook_client,
+    ))
 }
 
 fn whatsapp_provider(config: &Config) -> Result<Arc<dyn WhatsAppProvider>, StartError> {
@@ -109,6 +120,10 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let worker = tokio::spawn(jobs::worker(state.clone(), shutdown.clone()));
+    let dispatcher = tokio::spawn(jobs::webhook_dispatch::dispatcher(
+        state.clone(),
+        shutdown.clone(),
+    ));
     let admin_task = admin.map(|listener| {
         let app = http::admin_router(state.clone());
         let token = shutdown.clone();
@@ -127,6 +142,7 @@ pub async fn serve(
         let _ = task.await;
     }
     let _ = worker.await;
+    let _ = dispatcher.await;
     state.db.close().await;
     served
 }

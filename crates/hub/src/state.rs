@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::mail::Mailer;
 use crate::providers::whatsapp::WhatsAppProvider;
+use crate::services::webhook_client::WebhookClient;
 use domain::throttle::Throttle;
 use std::sync::{Arc, Mutex};
 use store::Db;
@@ -25,6 +26,12 @@ pub struct Inner {
     pub key_cache: crate::services::api_keys::KeyCache,
     /// Wakes the job runner when work is enqueued in this process.
     pub jobs_wakeup: Notify,
+    /// Reaches partners' webhook and redirect URLs (SSRF-guarded outside development mode).
+    pub webhook_client: WebhookClient,
+    /// Wakes the webhook dispatcher when events are enqueued or resent in this process.
+    pub webhooks_wakeup: Notify,
+    /// What the development-mode webhook sink received (empty outside development mode).
+    pub dev_sink: crate::services::dev_sink::DevSink,
 }
 
 /// Failed logins are limited per account and per client address; both must allow an attempt.
@@ -58,6 +65,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         mailer: Option<Arc<dyn Mailer>>,
         whatsapp: Arc<dyn WhatsAppProvider>,
+        webhook_client: WebhookClient,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -68,6 +76,9 @@ impl AppState {
             login_throttle: LoginThrottle::new(),
             key_cache: crate::services::api_keys::KeyCache::default(),
             jobs_wakeup: Notify::new(),
+            webhook_client,
+            webhooks_wakeup: Notify::new(),
+            dev_sink: crate::services::dev_sink::DevSink::default(),
         }))
     }
 

@@ -40,3 +40,23 @@ pub fn claim_jobs(backend: Backend) -> &'static str {
         }
     }
 }
+
+/// Lease up to `$3` due webhook events until `$2`; `$1` is now. Returns their ids.
+pub fn claim_webhook_events(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "UPDATE webhook_events SET lease_until_ms = $2
+              WHERE id IN (SELECT id FROM webhook_events
+                            WHERE state = 'pending' AND next_attempt_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms < $1)
+                            ORDER BY next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED)
+          RETURNING id"
+        }
+        Backend::Sqlite => {
+            "UPDATE webhook_events SET lease_until_ms = $2
+              WHERE id IN (SELECT id FROM webhook_events
+                            WHERE state = 'pending' AND next_attempt_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms < $1)
+                            ORDER BY next_attempt_ms LIMIT $3)
+          RETURNING id"
+        }
+    }
+}

@@ -15,6 +15,7 @@ mod error;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod partners;
 pub mod password_resets;
 pub mod select;
@@ -22,6 +23,7 @@ pub mod sessions;
 pub mod staff;
 pub mod users;
 pub mod wabas;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbConfigError};
 pub use error::StoreError;

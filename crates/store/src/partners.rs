@@ -272,6 +272,8 @@ pub struct PartnerSettings {
     pub country: Option<String>,
     pub default_hosting_type: String,
     pub default_data_storage_region: Option<String>,
+    pub webhook_url: Option<String>,
+    pub redirect_url: Option<String>,
 }
 
 pub async fn settings<'e>(
@@ -279,7 +281,8 @@ pub async fn settings<'e>(
     partner: &PartnerId,
 ) -> Result<Option<PartnerSettings>, StoreError> {
     Ok(sqlx::query_as::<_, PartnerSettings>(
-        "SELECT brand_name, solution_id, country, default_hosting_type, default_data_storage_region
+        "SELECT brand_name, solution_id, country, default_hosting_type, default_data_storage_region,
+                webhook_url, redirect_url
            FROM partners WHERE id = $1",
     )
     .bind(partner.as_str())

@@ -114,6 +114,8 @@ pub struct PartnerCtx {
     pub role: Role,
     /// Every partner the user belongs to, for the account switcher.
     pub memberships: Vec<Membership>,
+    /// Unread notifications of this user here, for the bell.
+    pub unread: i64,
 }
 
 impl PartnerCtx {
@@ -147,11 +149,16 @@ impl FromRequestParts<AppState> for PartnerCtx {
         let Some(here) = memberships.iter().find(|m| m.partner.id == partner_id) else {
             return Err(AppError::NotFound.into_response());
         };
+        let unread =
+            store::notifications::unread_count(state.db.pool(), &partner_id, &current.user.id)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
         Ok(PartnerCtx {
             partner: here.partner.clone(),
             role: here.role,
             user: current.user,
             memberships,
+            unread,
         })
     }
 }

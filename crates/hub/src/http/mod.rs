@@ -128,6 +128,82 @@ pub fn router(state: AppState) -> Router {
             post(pages::api_keys::revoke),
         )
         .route(
+            "/partner/{partner_id}/integration",
+            get(pages::integration::show),
+        )
+        .route(
+            "/partner/{partner_id}/integration/webhook-url",
+            post(pages::integration::save_webhook_url),
+        )
+        .route(
+            "/partner/{partner_id}/integration/webhook-url/test",
+            post(pages::integration::test_webhook_url),
+        )
+        .route(
+            "/partner/{partner_id}/integration/redirect-url",
+            post(pages::integration::save_redirect_url),
+        )
+        .route(
+            "/partner/{partner_id}/integration/redirect-url/test",
+            post(pages::integration::test_redirect_url),
+        )
+        .route(
+            "/partner/{partner_id}/integration/solution-id",
+            post(pages::integration::save_solution_id),
+        )
+        .route(
+            "/partner/{partner_id}/integration/secret/reveal",
+            post(pages::integration::reveal_secret),
+        )
+        .route(
+            "/partner/{partner_id}/integration/secret/rotate",
+            post(pages::integration::rotate_secret),
+        )
+        .route(
+            "/partner/{partner_id}/integration/storage-region",
+            post(pages::integration::save_region),
+        )
+        .route(
+            "/partner/{partner_id}/integration/switch-to-cloud",
+            post(pages::integration::switch_to_cloud),
+        )
+        .route(
+            "/partner/{partner_id}/integration/webhooks",
+            get(pages::webhooks::list),
+        )
+        .route(
+            "/partner/{partner_id}/integration/webhooks/{event_id}",
+            get(pages::webhooks::show),
+        )
+        .route(
+            "/partner/{partner_id}/integration/webhooks/{event_id}/resend",
+            post(pages::webhooks::resend),
+        )
+        .route(
+            "/partner/{partner_id}/notifications",
+            get(pages::notifications::list),
+        )
+        .route(
+            "/partner/{partner_id}/notifications/read-all",
+            post(pages::notifications::mark_all_read),
+        )
+        .route(
+            "/partner/{partner_id}/notifications/{notification_id}/read",
+            post(pages::notifications::mark_read),
+        )
+        .route(
+            "/partner/{partner_id}/accounts/{channel_id}/sandbox-alert",
+            post(pages::accounts::sandbox_alert),
+        )
+        .route(
+            "/dev/webhook-sink/{partner_id}",
+            get(pages::dev_sink::show).post(pages::dev_sink::receive),
+        )
+        .route(
+            "/dev/webhook-sink/{partner_id}/clear",
+            post(pages::dev_sink::clear),
+        )
+        .route(
             "/partner/{partner_id}/{section}",
             get(pages::dashboard::section),
         )
@@ -167,7 +243,11 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
     let csrf = CsrfLayer::new()
         // The Partner API authenticates with headers, never cookies, so a forged cross-site
         // request carries no credentials there.
-        .with_insecure_bypass(|_, uri| uri.path().starts_with("/api/"))
+        // The development webhook sink is a receiver for server-to-server POSTs (and exists only
+        // in development mode).
+        .with_insecure_bypass(|_, uri| {
+            uri.path().starts_with("/api/") || uri.path().starts_with("/dev/webhook-sink/")
+        })
         .with_rejection_response(|_| {
             let err = AppError::Forbidden(
                 "This form was sent from another site, so it was not accepted. Open the page on Partner Hub itself and try again.".into(),

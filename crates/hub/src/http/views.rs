@@ -97,6 +97,7 @@ pub struct Shell {
     pub section: &'static str,
     pub menu: &'static [MenuItem],
     pub switcher: Vec<SwitchTarget>,
+    pub unread: i64,
 }
 
 impl Shell {
@@ -129,6 +130,7 @@ impl Shell {
             section,
             menu: MENU,
             switcher,
+            unread: ctx.unread,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use super::JobError;
 use crate::providers::whatsapp::ProviderError;
+use crate::services::events;
 use crate::state::AppState;
 use domain::{ChannelId, ChannelStatus, PartnerId, PhoneNumber, VerificationMethod};
 
@@ -33,9 +34,10 @@ async fn give_up_or_retry(
     match err {
         ProviderError::Unavailable(why) => Err(JobError(why)),
         ProviderError::Rejected(why) => {
-            let mut conn = state.db.pool().acquire().await?;
-            store::channels::transition(
-                &mut conn,
+            let mut tx = state.db.begin_write().await?;
+            events::transition(
+                &mut tx,
+                state,
                 partner,
                 channel,
                 from,
@@ -44,6 +46,8 @@ async fn give_up_or_retry(
                 state.now_ms(),
             )
             .await?;
+            tx.commit().await?;
+            state.webhooks_wakeup.notify_one();
             Ok(())
         }
     }
@@ -133,9 +137,10 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 "verification code sent by {}",
                 method.label().to_lowercase()
             );
-            let mut conn = pool.acquire().await?;
-            store::channels::transition(
-                &mut conn,
+            let mut tx = state.db.begin_write().await?;
+            events::transition(
+                &mut tx,
+                state,
                 &partner,
                 &id,
                 ChannelStatus::Created,
@@ -144,6 +149,8 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 now,
             )
             .await?;
+            tx.commit().await?;
+            state.webhooks_wakeup.notify_one();
         }
         ChannelStatus::Verified => {
             if let Err(err) = provider
@@ -153,8 +160,9 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 return give_up_or_retry(state, &partner, &id, ChannelStatus::Verified, err).await;
             }
             let mut tx = state.db.begin_write().await?;
-            if store::channels::transition(
+            if events::transition(
                 &mut tx,
+                state,
                 &partner,
                 &id,
                 ChannelStatus::Verified,
@@ -177,6 +185,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
             }
             tx.commit().await?;
             state.jobs_wakeup.notify_one();
+            state.webhooks_wakeup.notify_one();
         }
         ChannelStatus::Ready => {
             let facts = match provider
@@ -199,8 +208,9 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 now,
             )
             .await?;
-            store::channels::transition(
+            events::transition(
                 &mut tx,
+                state,
                 &partner,
                 &id,
                 ChannelStatus::Ready,
@@ -210,6 +220,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
             )
             .await?;
             tx.commit().await?;
+            state.webhooks_wakeup.notify_one();
         }
         _ => {}
     }
@@ -219,9 +230,10 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
 /// Month end: a number whose cancellation is still requested is cancelled (billing stops).
 pub async fn process_cancellation(state: &AppState, payload: &str) -> Result<(), JobError> {
     let (partner, id) = ids(payload)?;
-    let mut conn = state.db.pool().acquire().await?;
-    store::channels::transition(
-        &mut conn,
+    let mut tx = state.db.begin_write().await?;
+    events::transition(
+        &mut tx,
+        state,
         &partner,
         &id,
         ChannelStatus::PendingDeletion,
@@ -230,5 +242,7 @@ pub async fn process_cancellation(state: &AppState, payload: &str) -> Result<(),
         state.now_ms(),
     )
     .await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod channel_progress;
 mod send_mail;
+pub mod webhook_dispatch;
 
 use crate::state::AppState;
 use rand::Rng;

@@ -92,6 +92,7 @@ fn backdated(state: &AppState) -> (AppState, ManualClock) {
             shared,
             None,
             state.whatsapp.clone(),
+            state.webhook_client.clone(),
         ),
         clock,
     )
@@ -119,9 +120,10 @@ async fn drive(
     let channel = whatsapp::add_number(state, partner, client, &request, &actor).await?;
     clock.advance_ms(7 * 60_000);
     if target == ChannelStatus::Error {
-        let mut conn = state.db.pool().acquire().await?;
-        store::channels::transition(
+        let mut conn = state.db.begin_write().await?;
+        crate::services::events::transition(
             &mut conn,
+            state,
             &partner.id,
             &channel.id,
             ChannelStatus::Created,
@@ -130,6 +132,7 @@ async fn drive(
             clock.now_ms(),
         )
         .await?;
+        conn.commit().await?;
         return Ok(());
     }
     crate::jobs::run_due(state).await?;
@@ -156,9 +159,10 @@ async fn drive(
         clock.advance_ms(12 * 3_600_000);
         whatsapp::set_cancellation(state, partner, client, &channel.id, true, &actor).await?;
         clock.advance_ms(12 * 3_600_000);
-        let mut conn = state.db.pool().acquire().await?;
-        store::channels::transition(
+        let mut conn = state.db.begin_write().await?;
+        crate::services::events::transition(
             &mut conn,
+            state,
             &partner.id,
             &channel.id,
             ChannelStatus::PendingDeletion,
@@ -167,6 +171,7 @@ async fn drive(
             clock.now_ms(),
         )
         .await?;
+        conn.commit().await?;
     }
     if target == ChannelStatus::Running && phone.ends_with('3') {
         store::channels::set_provider_facts(

@@ -7,8 +7,10 @@ use crate::error::AppError;
 use crate::jobs;
 use crate::providers::whatsapp::CodeCheck;
 use crate::services::audit::{self, Actor};
+use crate::services::events;
 use crate::state::AppState;
 use domain::listing::ListQuery;
+use domain::webhook_event::EventType;
 use domain::{
     ChannelId, ChannelStatus, ClientId, FieldError, PartnerPermission, PhoneNumber, QualityRating,
     VerificationMethod, WabaId, partner_permission,
@@ -201,7 +203,14 @@ pub async fn create_client(
         &request.name,
     )
     .await?;
+    let created = store::clients::get(&mut *tx, &partner.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = serde_json::to_value(crate::http::api::json::client(&created))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    events::emit(&mut tx, state, &partner.id, EventType::ClientCreated, &data).await?;
     tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
     store::clients::get(state.db.pool(), &partner.id, &id)
         .await?
         .ok_or(AppError::NotFound)
@@ -501,6 +510,7 @@ pub async fn add_number(
         }
     }
     enqueue_progress(&mut tx, state, partner, &id).await?;
+    events::channel_event(&mut tx, state, &partner.id, &id, EventType::ChannelCreated).await?;
     audit::record(
         &mut *tx,
         state,
@@ -513,6 +523,7 @@ pub async fn add_number(
     .await?;
     tx.commit().await?;
     state.jobs_wakeup.notify_one();
+    state.webhooks_wakeup.notify_one();
     channel(state, partner, &id).await
 }
 
@@ -597,8 +608,9 @@ pub async fn verify_number(
             ),
         )]));
     }
-    let moved = store::channels::transition(
+    let moved = events::transition(
         &mut tx,
+        state,
         &partner.id,
         id,
         ChannelStatus::PendingVerification,
@@ -625,6 +637,7 @@ pub async fn verify_number(
     .await?;
     tx.commit().await?;
     state.jobs_wakeup.notify_one();
+    state.webhooks_wakeup.notify_one();
     channel_by_id(state, partner, id).await
 }
 
@@ -702,7 +715,7 @@ pub async fn set_cancellation(
     }
     let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
-    if !store::channels::transition(&mut tx, &partner.id, id, from, to, reason, now).await? {
+    if !events::transition(&mut tx, state, &partner.id, id, from, to, reason, now).await? {
         return Err(AppError::Conflict(
             "the number changed status meanwhile; reload and try again".into(),
         ));
@@ -733,6 +746,7 @@ pub async fn set_cancellation(
     )
     .await?;
     tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
     channel_by_id(state, partner, id).await
 }
 

@@ -54,8 +54,8 @@ pub fn partner<'a>(p: &'a StorePartner, s: &'a PartnerSettings) -> Partner<'a> {
         name: &p.name,
         brand_name: s.brand_name.as_deref(),
         logo_url: None,
-        webhook_url: None,
-        partner_redirect_url: None,
+        webhook_url: s.webhook_url.as_deref(),
+        partner_redirect_url: s.redirect_url.as_deref(),
         country: s.country.as_deref(),
         currency: p.currency.as_str(),
         payment_model: p.payment_model.as_str(),
@@ -458,4 +458,120 @@ pub struct ErrorMeta {
     pub developer_message: String,
     /// One line per problem (validation errors).
     pub details: Vec<String>,
+}
+
+/// The partner's webhook URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookUrlOut {
+    pub webhook_url: Option<String>,
+}
+
+/// What a webhook test produced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookTestOut {
+    /// True when the receiver answered 2xx.
+    pub success: bool,
+    pub status_code: Option<u16>,
+    pub latency_ms: i64,
+    /// The first 1 KB of the response body.
+    pub response_excerpt: Option<String>,
+    /// The transport problem (DNS, TLS, refused, timeout) or why the status is a failure.
+    pub error: Option<String>,
+}
+
+/// The secret deliveries are signed with (Standard Webhooks).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookSecretOut {
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    pub secret: String,
+}
+
+/// One delivery attempt of an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAttempt<'a> {
+    /// 1 for the first attempt (a Resend starts again at 1).
+    pub attempt: i64,
+    pub created_at: String,
+    pub url: &'a str,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    /// The start of the receiver's answer (at most 20 KB).
+    pub response_excerpt: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// A partner webhook event and its delivery so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event<'a> {
+    /// `evt_…`, also sent as `webhook-id`.
+    pub id: &'a str,
+    /// The event name, e.g. `channel_running`.
+    pub event: &'a str,
+    pub created_at: String,
+    /// `pending`, `delivered`, `failed` or `no_url` (no webhook URL was set).
+    pub state: &'a str,
+    pub attempts_count: i64,
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+    /// The exact JSON body that is delivered.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub attempts: Vec<EventAttempt<'a>>,
+}
+
+pub fn event(e: &crate::services::webhooks::EventWithAttempts) -> Event<'_> {
+    let ev = &e.event;
+    Event {
+        id: &ev.id,
+        event: &ev.event_type,
+        created_at: iso_ms(ev.created_ms),
+        state: &ev.state,
+        attempts_count: ev.attempts,
+        next_attempt_at: ev.next_attempt_ms.map(iso_ms),
+        delivered_at: ev.delivered_ms.map(iso_ms),
+        payload: serde_json::from_str(&ev.body).unwrap_or(serde_json::Value::Null),
+        attempts: e
+            .attempts
+            .iter()
+            .map(|a| EventAttempt {
+                attempt: a.attempt,
+                created_at: iso_ms(a.created_ms),
+                url: &a.url,
+                status_code: a.status_code,
+                latency_ms: a.latency_ms,
+                response_excerpt: a.response_excerpt.as_deref(),
+                error: a.error.as_deref(),
+            })
+            .collect(),
+    }
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventList<'a> {
+    pub count: usize,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    #[schema(value_type = Object)]
+    pub filters: serde_json::Value,
+    pub sort: Vec<String>,
+    pub events: Vec<Event<'a>>,
+}
+
+pub fn event_list<'a>(
+    events: &'a [crate::services::webhooks::EventWithAttempts],
+    total: i64,
+    query: &ListQuery,
+) -> EventList<'a> {
+    let m = ListMeta::new(events.len(), total, query);
+    EventList {
+        count: m.count,
+        total: m.total,
+        limit: m.limit,
+        offset: m.offset,
+        filters: m.filters,
+        sort: m.sort,
+        events: events.iter().map(event).collect(),
+    }
 }

@@ -4,6 +4,7 @@
 pub mod channels;
 mod clients;
 pub mod extract;
+pub mod integration;
 pub mod json;
 mod partners;
 
@@ -42,6 +43,15 @@ pub fn router() -> Router<AppState> {
             "/partners/{partner_id}/channels/{channel_id}/api_keys",
             get(channels::api_keys).post(channels::create_api_key).delete(channels::revoke_api_keys),
         )
+        .route(
+            "/partners/{partner_id}/webhook_url",
+            get(integration::get_webhook_url).post(integration::set_webhook_url),
+        )
+        .route("/partners/{partner_id}/webhook_url/test", post(integration::test_webhook_url))
+        .route("/partners/{partner_id}/webhook_secret", get(integration::get_webhook_secret))
+        .route("/partners/{partner_id}/webhook_secret/rotate", post(integration::rotate_webhook_secret))
+        .route("/partners/{partner_id}/events", get(integration::list_events))
+        .route("/partners/{partner_id}/events/{event_id}/resend", post(integration::resend_event))
         .fallback(any(not_found))
 }
 
@@ -73,6 +83,13 @@ pub fn router() -> Router<AppState> {
         channels::api_keys,
         channels::create_api_key,
         channels::revoke_api_keys,
+        integration::get_webhook_url,
+        integration::set_webhook_url,
+        integration::test_webhook_url,
+        integration::get_webhook_secret,
+        integration::rotate_webhook_secret,
+        integration::list_events,
+        integration::resend_event,
     ),
     components(schemas(json::ErrorEnvelope, json::ErrorMeta)),
     modifiers(&SecuritySchemes),
@@ -82,6 +99,7 @@ pub fn router() -> Router<AppState> {
         (name = "clients", description = "The businesses a partner serves."),
         (name = "channels", description = "Phone numbers (channels) of clients."),
         (name = "api_keys", description = "Messaging API keys of a channel."),
+        (name = "webhooks", description = "The partner webhook: URL, signing secret, events and their deliveries (Standard Webhooks signatures)."),
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ use crate::error::{ApiError, AppError};
 use crate::http::extract::ClientMeta;
 use crate::services::api_keys;
 use crate::services::auth::LoginError;
+use crate::services::webhooks::{self, UrlKind};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -145,8 +146,16 @@ pub async fn list(
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn get(ctx: ApiCtx, State(state): State<AppState>) -> Result<Response, ApiError> {
-    let settings = settings_of(&state, &ctx.partner).await?;
-    Ok(Json(json::partner(&ctx.partner, &settings)).into_response())
+    partner_response(&state, &ctx.partner).await
+}
+
+/// The partner object as it is now.
+pub async fn partner_response(
+    state: &AppState,
+    partner: &store::partners::Partner,
+) -> Result<Response, ApiError> {
+    let settings = settings_of(state, partner).await?;
+    Ok(Json(json::partner(partner, &settings)).into_response())
 }
 
 /// Fields that are sent change; absent fields stay. (More fields arrive with the Integration
@@ -162,6 +171,22 @@ pub struct PartnerPatch {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>, required = false)]
     solution_id: Option<Option<String>>,
+    /// Absolute https URL (no `_` in the host, no explicit port); `null` or `""` removes it.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, required = false)]
+    webhook_url: Option<Option<String>>,
+    /// Where clients land after Integrated Onboarding; same rules as `webhook_url`.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, required = false)]
+    partner_redirect_url: Option<Option<String>>,
+    /// `cloud_api` (On-Premise is legacy: a partner can only move away from it).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, required = false)]
+    default_hosting_type: Option<String>,
+    /// An ISO code (`DE`, `IN`, …) for Cloud API local storage; `null` means the US default.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, required = false)]
+    default_data_storage_region: Option<Option<String>>,
 }
 
 /// Tell "absent" (keep) from `null` (clear).
@@ -207,6 +232,7 @@ fn bounded(
         (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found", body = json::ErrorEnvelope),
+        (status = 422, description = "A change that is impossible now (e.g. back to On-Premise hosting)", body = json::ErrorEnvelope),
         (status = 413, description = "Body too large", body = json::ErrorEnvelope),
         (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
         (status = 500, description = "Server fault", body = json::ErrorEnvelope),
@@ -222,26 +248,84 @@ pub async fn patch(
     let mut errors = Vec::new();
     let brand = bounded("brand_name", body.brand_name, &mut errors);
     let solution = bounded("solution_id", body.solution_id, &mut errors);
+    let mut url = |kind: UrlKind, value: Option<Option<String>>| {
+        value.map(|v| {
+            webhooks::parse_url(&state, kind, v.as_deref())
+                .map_err(|e| errors.push(e))
+                .ok()
+                .flatten()
+        })
+    };
+    let webhook_url = url(UrlKind::Webhook, body.webhook_url);
+    let redirect_url = url(UrlKind::Redirect, body.partner_redirect_url);
+    let hosting_type = body.default_hosting_type.as_deref().and_then(|h| {
+        domain::HostingType::parse_as(h, "default_hosting_type")
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
+    let region = body.default_data_storage_region.map(|r| {
+        domain::DataStorageRegion::parse_optional_as(
+            r.as_deref().unwrap_or(""),
+            "default_data_storage_region",
+        )
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten()
+    });
     if !errors.is_empty() {
         return Err(ApiError(AppError::Validation(errors)));
     }
-    store::partners::update_settings(
-        state.db.pool(),
-        &ctx.partner.id,
-        brand.as_ref().map(|b| b.as_deref()),
-        solution.as_ref().map(|s| s.as_deref()),
-    )
-    .await?;
-    crate::services::audit::record(
-        state.db.pool(),
-        &state,
-        &ctx.actor,
-        Some(&ctx.partner.id),
-        "partner.update",
-        ctx.partner.id.as_str(),
-        "",
-    )
-    .await?;
+    if hosting_type.is_some() || region.is_some() {
+        webhooks::set_defaults(
+            &state,
+            &ctx.partner.id,
+            webhooks::DefaultsChange {
+                hosting_type,
+                region,
+            },
+            &ctx.actor,
+        )
+        .await?;
+    }
+    if let Some(url) = &webhook_url {
+        webhooks::save_url(
+            &state,
+            &ctx.partner.id,
+            UrlKind::Webhook,
+            url.as_ref(),
+            &ctx.actor,
+        )
+        .await?;
+    }
+    if let Some(url) = &redirect_url {
+        webhooks::save_url(
+            &state,
+            &ctx.partner.id,
+            UrlKind::Redirect,
+            url.as_ref(),
+            &ctx.actor,
+        )
+        .await?;
+    }
+    if brand.is_some() || solution.is_some() {
+        store::partners::update_settings(
+            state.db.pool(),
+            &ctx.partner.id,
+            brand.as_ref().map(|b| b.as_deref()),
+            solution.as_ref().map(|s| s.as_deref()),
+        )
+        .await?;
+        crate::services::audit::record(
+            state.db.pool(),
+            &state,
+            &ctx.actor,
+            Some(&ctx.partner.id),
+            "partner.update",
+            ctx.partner.id.as_str(),
+            "",
+        )
+        .await?;
+    }
     let settings = settings_of(&state, &ctx.partner).await?;
     Ok(Json(json::partner(&ctx.partner, &settings)).into_response())
 }

@@ -1236,6 +1236,60 @@ pub async fn withdraw_cancellation(
     cancellation(ctx, state, meta, jar, id, false).await
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SandboxAlertForm {
+    kind: String,
+}
+
+/// Development mode: make the sandbox raise `account_violation` or `account_restriction` for
+/// this number's account, as Meta would.
+pub async fn sandbox_alert(
+    ctx: PartnerCtx,
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path((_, id)): Path<(String, String)>,
+    Form(form): Form<SandboxAlertForm>,
+) -> Result<Response, AppError> {
+    if !state.config.dev || state.whatsapp.name() != "sandbox" {
+        return Err(AppError::NotFound);
+    }
+    let id = domain::ChannelId::parse(&id).map_err(|_| AppError::NotFound)?;
+    let alert = match form.kind.as_str() {
+        "violation" => crate::services::events::AccountAlert::Violation,
+        "restriction" => crate::services::events::AccountAlert::Restriction,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose a violation or a restriction.".into(),
+            ));
+        }
+    };
+    let mut tx = state.db.begin_write().await?;
+    if !crate::services::events::account_alert(&mut tx, &state, &ctx.partner.id, &id, alert).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    let jar = session::set_flash(
+        jar,
+        &state.config,
+        match alert {
+            crate::services::events::AccountAlert::Violation => {
+                "The sandbox raised an account violation (event account_violation)."
+            }
+            crate::services::events::AccountAlert::Restriction => {
+                "The sandbox raised an account restriction (event account_restriction)."
+            }
+        },
+    );
+    Ok((
+        jar,
+        Redirect::to(&format!("/partner/{}/accounts/{id}", ctx.partner.id)),
+    )
+        .into_response())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Create a client
 

@@ -4,4 +4,8 @@ pub mod accounts;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
+pub mod dev_sink;
+pub mod integration;
+pub mod notifications;
 pub mod users;
+pub mod webhooks;
