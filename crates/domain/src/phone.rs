@@ -76,6 +76,16 @@ impl PhoneNumber {
         if !well_formed {
             return Err(FieldError::new(FIELD, INVALID));
         }
+        // The library drops a trunk prefix written after the country code ("+7 8 …", "+44 0 …").
+        // What comes out must itself be a valid number, or the stored E.164 would be refused
+        // the next time it is read (seen with Russian numbers).
+        if e164[1..] != digits {
+            let again =
+                phonenumber::parse(None, &e164).map_err(|_| FieldError::new(FIELD, INVALID))?;
+            if !again.is_valid() || again.format().mode(Mode::E164).to_string() != e164 {
+                return Err(FieldError::new(FIELD, INVALID));
+            }
+        }
         Ok(Self {
             e164,
             country_code: parsed.code().value(),
@@ -171,6 +181,26 @@ mod tests {
                 "{variant}"
             );
         }
+    }
+
+    #[test]
+    fn a_trunk_prefix_after_the_country_code_never_yields_a_number_that_fails_to_parse_again() {
+        // Found by the proptest below: the library used to turn this into +78650000000, which
+        // it then refused, so a stored number could not be read back.
+        for input in ["+7888650000000", "+7 8 865 000 00 00"] {
+            if let Ok(number) = PhoneNumber::parse(input) {
+                assert_eq!(
+                    PhoneNumber::parse(number.as_str()),
+                    Ok(number.clone()),
+                    "{input}"
+                );
+            }
+        }
+        // The helpful case still works: "+44 (0) 20 …" is the London number without the 0.
+        assert_eq!(
+            PhoneNumber::parse("+44 (0)20 7946 0958").map(|n| n.as_str().to_owned()),
+            Ok("+442079460958".to_owned())
+        );
     }
 
     #[test]
