@@ -217,6 +217,12 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
             seed.api_key, url, seed.demo_partner
         );
         println!(
+            "Demo Partner's webhooks go to the built-in sink; watch them at {}",
+            state
+                .config
+                .link(&format!("/dev/webhook-sink/{}", seed.demo_partner))
+        );
+        println!(
             "Staff console: {}   Press Ctrl+C to stop.\n",
             state.config.link("/staff/login")
         );

@@ -114,6 +114,39 @@ async fn ensure_pending_invitation(state: &AppState, demo: &PartnerId) -> Result
     Ok(())
 }
 
+/// Point Demo Partner's webhook URL at the development sink (unless someone set another), so
+/// a newcomer sees signed deliveries arrive without running a server.
+async fn ensure_demo_webhook(state: &AppState, demo: &PartnerId) -> Result<(), AppError> {
+    if !state.config.dev {
+        return Ok(());
+    }
+    let path = format!("/dev/webhook-sink/{demo}");
+    let sink = state.config.link(&path);
+    let endpoints = crate::services::webhooks::endpoints(state, demo).await?;
+    // An earlier demo on another port pointed at its own sink: follow the Hub to this port.
+    let keep = endpoints
+        .webhook_url
+        .as_deref()
+        .is_some_and(|u| u == sink || !u.ends_with(&path));
+    if keep {
+        return Ok(());
+    }
+    let url = crate::services::webhooks::parse_url(
+        state,
+        crate::services::webhooks::UrlKind::Webhook,
+        Some(&sink),
+    )?;
+    crate::services::webhooks::save_url(
+        state,
+        demo,
+        crate::services::webhooks::UrlKind::Webhook,
+        url.as_ref(),
+        &Actor::System,
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError> {
     let hash = passwords::hash(password).await?;
     let demo = ensure_partner(
@@ -171,6 +204,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     )
     .await?;
     ensure_pending_invitation(state, &demo).await?;
+    ensure_demo_webhook(state, &demo).await?;
     crate::services::demo_accounts::seed(state, &demo, &other).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {

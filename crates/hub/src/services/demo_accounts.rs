@@ -184,6 +184,19 @@ async fn drive(
             clock.now_ms(),
         )
         .await?;
+        // Falling quality comes with Meta's warnings: the bell and the deliveries page show them.
+        if phone.ends_with("13") {
+            let mut tx = state.db.begin_write().await?;
+            crate::services::events::account_alert(
+                &mut tx,
+                state,
+                &partner.id,
+                &channel.id,
+                crate::services::events::AccountAlert::Restriction,
+            )
+            .await?;
+            tx.commit().await?;
+        }
     }
     Ok(())
 }

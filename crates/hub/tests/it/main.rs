@@ -17,3 +17,4 @@ mod support;
 mod support_selftest;
 mod tenancy;
 mod users;
+mod webhook_crash;
