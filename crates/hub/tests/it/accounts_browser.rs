@@ -219,7 +219,7 @@ fn button_xpath(label: &str) -> String {
     format!("//button[normalize-space(.)='{label}']")
 }
 
-async fn click_button(browser: &Browser, label: &str) {
+pub(crate) async fn click_button(browser: &Browser, label: &str) {
     let xpath = button_xpath(label);
     browser
         .client
@@ -247,7 +247,7 @@ async fn row_of(browser: &Browser, needle: &str) -> String {
     }
 }
 
-async fn wait_for_path(browser: &Browser, path: &str) {
+pub(crate) async fn wait_for_path(browser: &Browser, path: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
         let here = path_of(&browser.current_url().await);
@@ -275,7 +275,7 @@ async fn failure_screenshot(browser: &Browser) {
 
 /// Resolves to `Err(payload)` when the inner future panics, so the test can take a screenshot
 /// and close the browser before re-raising the panic.
-struct CatchUnwind<F>(Pin<Box<F>>);
+pub(crate) struct CatchUnwind<F>(pub(crate) Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;

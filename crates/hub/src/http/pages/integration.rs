@@ -277,7 +277,11 @@ async fn tested(
         Err(AppError::Unprocessable(message)) => extras.flash = Some(message),
         Err(other) => return Err(other),
     }
-    Ok(page(state, ctx, extras, SwitchStep::Closed)
+    // A failed test has just notified this person too: the bell must count it already.
+    let mut ctx = ctx.clone();
+    ctx.unread =
+        store::notifications::unread_count(state.db.pool(), &ctx.partner.id, &ctx.user.id).await?;
+    Ok(page(state, &ctx, extras, SwitchStep::Closed)
         .await?
         .into_response())
 }
