@@ -4,11 +4,13 @@
 //! ```text
 //! cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL]
 //! cargo run --release -p bench -- api   [--seconds N] [--clients N] [--database-url URL]
+//! cargo run --release -p bench -- webhooks [--events N] [--database-url URL]
 //! ```
 //! With `--database-url postgres://…/db` the database must exist and be empty.
 #![forbid(unsafe_code)]
 
 mod seed;
+mod webhooks;
 
 use anyhow::{Context, bail};
 use hub::clock::SystemClock;
@@ -23,10 +25,10 @@ struct Options {
     seconds: u64,
     clients: usize,
     database_url: Option<String>,
+    events: usize,
 }
 
-const USAGE: &str =
-    "usage: partnerhub-bench pages|api [--seconds N] [--clients N] [--database-url URL]";
+const USAGE: &str = "usage: partnerhub-bench pages|api|webhooks [--seconds N] [--clients N] [--events N] [--database-url URL]";
 
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
@@ -35,11 +37,13 @@ fn parse_options() -> anyhow::Result<Options> {
         seconds: 10,
         clients: 16,
         database_url: None,
+        events: 100_000,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seconds" => options.seconds = args.next().context("--seconds N")?.parse()?,
             "--clients" => options.clients = args.next().context("--clients N")?.parse()?,
+            "--events" => options.events = args.next().context("--events N")?.parse()?,
             "--database-url" => {
                 options.database_url = Some(args.next().context("--database-url URL")?)
             }
@@ -49,7 +53,7 @@ fn parse_options() -> anyhow::Result<Options> {
             other => bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
-    if !matches!(options.scenario.as_str(), "pages" | "api") {
+    if !matches!(options.scenario.as_str(), "pages" | "api" | "webhooks") {
         bail!("unknown scenario {:?}; {USAGE}", options.scenario);
     }
     Ok(options)
@@ -80,6 +84,9 @@ fn reset_peak_rss() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = parse_options()?;
+    if options.scenario == "webhooks" {
+        return webhooks::run(options.database_url, options.events).await;
+    }
     let dir = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

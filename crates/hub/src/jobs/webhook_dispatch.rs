@@ -84,7 +84,16 @@ async fn recorder(state: AppState, mut finished: mpsc::Receiver<Delivery>) {
                 }
             }
         }
-        metrics::counter!("partnerhub_webhook_attempts_total").increment(records.len() as u64);
+        for r in &records {
+            let outcome = match r.outcome {
+                store::webhooks::Outcome::Delivered => "delivered",
+                store::webhooks::Outcome::RetryAt(_) => "retry",
+                store::webhooks::Outcome::Failed => "failed",
+                store::webhooks::Outcome::NoUrl => "no_url",
+            };
+            metrics::counter!("partnerhub_webhook_attempts_total", "outcome" => outcome)
+                .increment(1);
+        }
         if let Err(err) = webhooks::after_batch(&state, &batch).await {
             tracing::warn!(error = %err, "could not notify about failed webhooks");
         }
