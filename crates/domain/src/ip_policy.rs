@@ -213,6 +213,18 @@ impl AllowList {
     }
 }
 
+impl fmt::Display for AllowList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, cidr) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{cidr}")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,17 +600,5 @@ mod tests {
             let cidr = Cidr::parse(&Ipv4Addr::from(a).to_string()).unwrap();
             prop_assert_eq!(cidr.contains(IpAddr::V4(Ipv4Addr::from(b))), a == b);
         }
-    }
-}
-
-impl fmt::Display for AllowList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, cidr) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{cidr}")?;
-        }
-        Ok(())
     }
 }
