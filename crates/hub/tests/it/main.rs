@@ -17,3 +17,6 @@ mod support;
 mod support_selftest;
 mod tenancy;
 mod users;
+mod webhooks;
+mod webhooks_pages;
+mod webhooks_tenancy;
