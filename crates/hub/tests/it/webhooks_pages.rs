@@ -278,6 +278,39 @@ async fn members_see_the_integration_tab_but_cannot_change_it() {
     .await;
 }
 
+#[tokio::test]
+async fn owners_reveal_and_rotate_the_signing_secret_on_the_integration_tab() {
+    for_each_backend(|app| async move {
+        let demo = demo(&app).await;
+        let p = demo.partner.to_string();
+        let tab = format!("/partner/{p}/integration");
+        let olivia = app.login("owner@demo.test").await;
+        let (_, html) = page(&olivia, &app, &tab).await;
+        assert!(
+            !html.contains("id=\"webhook-secret\""),
+            "hidden until revealed"
+        );
+        assert!(html.contains("Reveal secret"));
+
+        let res = post_form(&olivia, &app, &format!("{tab}/secret/reveal"), &[]).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        let secret = demo.secret(&app).await;
+        assert!(html.contains(&format!("id=\"webhook-secret\">{secret}<")));
+
+        let res = post_form(&olivia, &app, &format!("{tab}/secret/rotate"), &[]).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        let rotated = demo.secret(&app).await;
+        assert_ne!(rotated, secret);
+        assert!(html.contains(&format!("id=\"webhook-secret\">{rotated}<")));
+        assert!(html.contains("24 hours"));
+        let (_, html) = page(&olivia, &app, &tab).await;
+        assert!(!html.contains(&rotated), "shown once, not after a reload");
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 9. Notifications
 // ---------------------------------------------------------------------------------------------
