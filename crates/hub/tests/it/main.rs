@@ -19,3 +19,6 @@ mod support_selftest;
 mod tenancy;
 mod users;
 mod webhook_crash;
+mod webhooks;
+mod webhooks_pages;
+mod webhooks_tenancy;

@@ -30,6 +30,8 @@ pub struct Options {
     pub dev: bool,
     /// The public URL people use (e.g. https behind a proxy); defaults to the server's own.
     pub public_url: Option<String>,
+    /// How long webhook deliveries wait for an answer (the app's default is 10 s).
+    pub webhook_timeout_ms: Option<u64>,
 }
 
 pub struct TestApp {
@@ -102,6 +104,9 @@ impl TestApp {
         config.dev = options.dev;
         config.whatsapp.sandbox_delay_ms = 0;
         config.smtp_url = options.smtp_url;
+        if let Some(ms) = options.webhook_timeout_ms {
+            config.webhooks.timeout_ms = ms;
+        }
         let clock = ManualClock::starting_at(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = hub::build_state(config, shared).await.expect("app state");
@@ -151,6 +156,59 @@ impl TestApp {
 
     pub async fn run_due_jobs(&self) -> usize {
         hub::jobs::run_due(&self.state).await.expect("jobs")
+    }
+
+    /// Deliver every due partner webhook event now (the app runs no dispatcher in tests).
+    /// Returns how many attempts were made.
+    pub async fn run_due_webhooks(&self) -> usize {
+        hub::jobs::webhook_dispatch::run_due(&self.state)
+            .await
+            .expect("webhook dispatch")
+    }
+
+    /// Move the manual clock forward to the wall clock (for checks, such as Standard Webhooks'
+    /// timestamp tolerance, that compare with the real time). Never moves it back.
+    pub fn catch_up_with_wall_clock(&self) {
+        let wall = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis(),
+        )
+        .expect("millis");
+        let behind = wall - self.clock.now_ms();
+        if behind > 0 {
+            self.clock.advance_ms(behind);
+        }
+    }
+
+    /// A bearer token of a user (with `PASSWORD`) from `POST /api/v2/token`.
+    pub async fn bearer(&self, email: &str) -> String {
+        let res = reqwest::Client::new()
+            .post(self.link("/api/v2/token"))
+            .json(&serde_json::json!({"username": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(res.status(), 200, "token for {email}");
+        let body: serde_json::Value = res.json().await.expect("token json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// A client for the Partner API authenticated with `Authorization: Bearer`.
+    pub fn api_bearer(&self, token: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client")
     }
 
     /// A partner created directly in the store.
