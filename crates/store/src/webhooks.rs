@@ -404,6 +404,7 @@ pub struct EventFilter {
     pub state: Option<String>,
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    pub oldest_first: bool,
 }
 
 fn event_where(q: &mut Select, partner: &PartnerId, filter: &EventFilter) {
@@ -436,10 +437,14 @@ pub async fn list_events(
            FROM webhook_events",
     );
     event_where(&mut q, partner, filter);
-    q.push(" ORDER BY created_ms DESC, id DESC LIMIT ")
-        .bind(Bind::Int(limit))
-        .push(" OFFSET ")
-        .bind(Bind::Int(offset));
+    q.push(if filter.oldest_first {
+        " ORDER BY created_ms, id LIMIT "
+    } else {
+        " ORDER BY created_ms DESC, id DESC LIMIT "
+    })
+    .bind(Bind::Int(limit))
+    .push(" OFFSET ")
+    .bind(Bind::Int(offset));
     let rows = q.fetch_all(db.pool()).await?;
     let mut c = Select::new("SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_events");
     event_where(&mut c, partner, filter);

@@ -15,8 +15,8 @@ use store::webhooks::{AttemptRecord, Endpoints, Outcome};
 
 /// How long a rotated-out secret keeps signing, so receivers can switch without losing events.
 pub const ROTATION_GRACE_MS: i64 = 24 * 60 * 60 * 1000;
-/// How much of a test's response the Integration tab shows.
-pub const TEST_EXCERPT_CHARS: usize = 1024;
+/// How much of a test's response the Integration tab shows (bytes, cut at a character).
+pub const TEST_EXCERPT_BYTES: usize = 1024;
 
 /// Which of the two URLs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,10 +245,13 @@ impl TestResult {
             url: url.to_owned(),
             status_code: ex.status,
             latency_ms: ex.latency_ms,
-            excerpt: ex
-                .excerpt
-                .as_ref()
-                .map(|e| e.chars().take(TEST_EXCERPT_CHARS).collect()),
+            excerpt: ex.excerpt.as_deref().map(|e| {
+                let mut end = e.len().min(TEST_EXCERPT_BYTES);
+                while !e.is_char_boundary(end) {
+                    end -= 1;
+                }
+                e[..end].to_owned()
+            }),
             error: ex.error.clone().or_else(|| {
                 (!success).then(|| match ex.status {
                     Some(s) => format!("the receiver answered {s}; only 2xx counts as delivered"),
@@ -427,6 +430,8 @@ pub struct EventQuery {
     pub state: Option<DeliveryState>,
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -448,6 +453,7 @@ pub async fn list_events(
         state: query.state.map(|s| s.as_str().to_owned()),
         from_ms: query.from_ms,
         until_ms: query.until_ms,
+        oldest_first: query.oldest_first,
     };
     let (events, total) =
         store::webhooks::list_events(&state.db, partner, &filter, query.limit, query.offset)
@@ -491,6 +497,10 @@ pub async fn resend(
     id: &EventId,
     actor: &Actor,
 ) -> Result<EventWithAttempts, AppError> {
+    // Another partner's (or an unknown) event is "not found" whatever the URL settings are.
+    store::webhooks::event(state.db.pool(), partner, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let endpoints = endpoints(state, partner).await?;
     if endpoints.active_webhook_url().is_none() {
         return Err(AppError::Unprocessable(
@@ -594,8 +604,7 @@ pub async fn attempt(
             let retry_after = exchange
                 .retry_after
                 .as_deref()
-                .and_then(|h| domain::webhook_retry::parse_retry_after(h, now))
-                .map(|at| at - now);
+                .and_then(|h| domain::webhook_retry::parse_retry_after(h, now));
             let wait = domain::webhook_retry::with_retry_after(delay, retry_after);
             Delivery {
                 record: record(&url, Some(&exchange), error, Outcome::RetryAt(now + wait)),

@@ -449,7 +449,6 @@ async fn without_a_url_events_are_kept_as_no_url_until_resent() {
 }
 
 #[tokio::test]
-#[ignore = "bug: services/webhooks.rs resend() checks for a webhook URL before the event exists, so an unknown event id gets 422 instead of 404"]
 async fn resending_an_unknown_event_is_not_found_even_without_a_url() {
     for_each_backend(|app| async move {
         let demo = demo(&app).await;
@@ -609,7 +608,6 @@ fn http_date(ms: i64) -> String {
 }
 
 #[tokio::test]
-#[ignore = "bug: services/webhooks.rs attempt() treats parse_retry_after's delay as an absolute time (`.map(|at| at - now)`), so Retry-After is never honoured"]
 async fn retry_after_is_honoured_within_the_schedule_and_twice_it() {
     for_each_backend_with(dev, |app| async move {
         let receiver = WebhookReceiver::start().await;
@@ -1390,7 +1388,6 @@ async fn the_events_list_pages_and_filters_by_date() {
 }
 
 #[tokio::test]
-#[ignore = "bug: GET /partners/{pid}/events accepts sort=created_at but store::webhooks::list_events always orders newest first"]
 async fn the_events_list_sorts_oldest_first_when_asked() {
     for_each_backend(|app| async move {
         let demo = demo(&app).await;

@@ -224,6 +224,7 @@ pub async fn list_events(
     let query = list_query(&EVENT_LIST, &params)?;
     let mut errors = Vec::new();
     let mut events = EventQuery {
+        oldest_first: query.sort.first().is_some_and(|k| !k.descending),
         limit: query.limit,
         offset: query.offset,
         ..EventQuery::default()

@@ -218,6 +218,7 @@ pub async fn list(
         state: delivery_state,
         from_ms,
         until_ms,
+        oldest_first: false,
         limit: PAGE_SIZE,
         offset: (page_no - 1).saturating_mul(PAGE_SIZE),
     };
