@@ -25,7 +25,7 @@ pub mod users;
 pub mod wabas;
 pub mod webhooks;
 
-pub use db::{Backend, Db, DbConfigError};
+pub use db::{Backend, Db, DbConfigError, WriteTx};
 pub use error::StoreError;
 pub use sqlx::AnyPool;
 
