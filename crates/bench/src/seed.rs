@@ -183,3 +183,34 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
         other_channels: 99_000,
     })
 }
+
+const SEED_FILE: &str = "bench-seed.txt";
+
+/// What an earlier run with `--keep DIR` seeded: the partner, its API key and its clients.
+pub fn load(dir: &std::path::Path) -> Option<Seeded> {
+    let text = std::fs::read_to_string(dir.join(SEED_FILE)).ok()?;
+    let mut lines = text.lines();
+    let partner = PartnerId::parse(lines.next()?).ok()?;
+    let api_key = lines.next()?.to_owned();
+    let clients = lines
+        .map(ClientId::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(Seeded {
+        partner,
+        api_key,
+        clients,
+        channels: 100_000,
+        other_channels: 99_000,
+    })
+}
+
+pub fn save(dir: &std::path::Path, seeded: &Seeded) -> anyhow::Result<()> {
+    let mut text = format!("{}\n{}\n", seeded.partner, seeded.api_key);
+    for client in &seeded.clients {
+        text.push_str(client.as_str());
+        text.push('\n');
+    }
+    std::fs::write(dir.join(SEED_FILE), text)?;
+    Ok(())
+}
