@@ -2,11 +2,13 @@
 //! HTTP with concurrent keep-alive clients and print figures (never assert them).
 //!
 //! ```text
-//! cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL]
-//! cargo run --release -p bench -- api   [--seconds N] [--clients N] [--database-url URL]
+//! cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL] [--keep DIR]
+//! cargo run --release -p bench -- api   [--seconds N] [--clients N] [--database-url URL] [--keep DIR]
 //! cargo run --release -p bench -- webhooks [--events N] [--database-url URL]
 //! ```
-//! With `--database-url postgres://…/db` the database must exist and be empty.
+//! With `--database-url postgres://…/db` the database must exist and be empty. `--keep DIR`
+//! keeps the data directory (and the SQLite database in it) for the next run with the same
+//! options, which then skips seeding.
 #![forbid(unsafe_code)]
 
 mod seed;
@@ -26,9 +28,10 @@ struct Options {
     clients: usize,
     database_url: Option<String>,
     events: usize,
+    keep: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: partnerhub-bench pages|api|webhooks [--seconds N] [--clients N] [--events N] [--database-url URL]";
+const USAGE: &str = "usage: partnerhub-bench pages|api|webhooks [--seconds N] [--clients N] [--events N] [--database-url URL] [--keep DIR]";
 
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
@@ -38,6 +41,7 @@ fn parse_options() -> anyhow::Result<Options> {
         clients: 16,
         database_url: None,
         events: 100_000,
+        keep: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -47,6 +51,7 @@ fn parse_options() -> anyhow::Result<Options> {
             "--database-url" => {
                 options.database_url = Some(args.next().context("--database-url URL")?)
             }
+            "--keep" => options.keep = Some(args.next().context("--keep DIR")?.into()),
             other if options.scenario.is_empty() && !other.starts_with('-') => {
                 options.scenario = other.to_owned()
             }
@@ -76,6 +81,22 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU time this process (server and load generator together) has used so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: state is the first, utime the 12th and stime the 13th,
+    // in clock ticks (100 per second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    ticks(11)
+        .zip(ticks(12))
+        .map_or(0.0, |(u, s)| (u + s) / 100.0)
+}
+
 /// Start counting peak memory from now (Linux: writing 5 to clear_refs resets VmHWM).
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -87,34 +108,47 @@ async fn main() -> anyhow::Result<()> {
     if options.scenario == "webhooks" {
         return webhooks::run(options.database_url, options.events).await;
     }
-    let dir = tempfile::tempdir()?;
+    let temp = tempfile::tempdir()?;
+    let dir = match &options.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let kept = options.keep.as_deref().and_then(seed::load);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let database_url = options
         .database_url
         .clone()
-        .unwrap_or_else(|| store::Db::sqlite_url(dir.path()));
-    let config = Config::local(addr, dir.path().to_path_buf(), database_url)?;
+        .unwrap_or_else(|| store::Db::sqlite_url(&dir));
+    let config = Config::local(addr, dir.clone(), database_url)?;
     let backend = if config.database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
     let state = hub::build_state(config, Arc::new(SystemClock)).await?;
-    let demo = hub::services::demo::seed(&state, "bench password")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    if kept.is_none() {
+        hub::services::demo::seed(&state, "bench password")
+            .await
+            .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    }
 
     let shutdown = CancellationToken::new();
     match options.scenario.as_str() {
         "pages" => {
+            let demo = store::partners::by_name(state.db.pool(), "Demo Partner")
+                .await?
+                .context("no Demo Partner")?;
             let server = tokio::spawn(hub::serve(state, listener, None, shutdown.clone()));
             println!(
                 "partnerhub-bench pages on {backend}: {} clients for {} s each",
                 options.clients, options.seconds
             );
-            let users = format!("{base}/partner/{}/users", demo.demo_partner);
+            let users = format!("{base}/partner/{}/users", demo.id);
             report(
                 "GET users page (logged in)",
                 drive(&base, &[users], &options, Auth::Login).await?,
@@ -132,7 +166,16 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => {
             let started = Instant::now();
-            let seeded = seed::api_data(&state).await?;
+            let seeded = match kept {
+                Some(seeded) => seeded,
+                None => {
+                    let seeded = seed::api_data(&state).await?;
+                    if let Some(dir) = &options.keep {
+                        seed::save(dir, &seeded)?;
+                    }
+                    seeded
+                }
+            };
             println!(
                 "partnerhub-bench api on {backend}: seeded {} channels / {} clients for the measured partner and {} more channels in {:.1} s",
                 seeded.channels,
@@ -250,6 +293,7 @@ enum Auth {
 
 struct Figures {
     requests: usize,
+    cpu_seconds: f64,
     errors: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
@@ -265,6 +309,7 @@ async fn drive(
     let mut tasks = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
+    let cpu_started = cpu_seconds();
     let urls = Arc::new(urls.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.clients {
@@ -307,6 +352,7 @@ async fn drive(
     }
     let mut figures = Figures {
         requests: 0,
+        cpu_seconds: 0.0,
         errors: 0,
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
@@ -318,6 +364,7 @@ async fn drive(
         figures.latencies.extend(latencies);
     }
     figures.elapsed = started.elapsed();
+    figures.cpu_seconds = cpu_seconds() - cpu_started;
     Ok(figures)
 }
 
@@ -328,10 +375,11 @@ fn report(name: &str, mut f: Figures) {
         f.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     println!(
-        "{name:<36} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
+        "{name:<36} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   CPU {:>5.2} ms/req   errors {}",
         f.requests as f64 / f.elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99),
+        f.cpu_seconds * 1000.0 / f.requests.max(1) as f64,
         f.errors
     );
 }

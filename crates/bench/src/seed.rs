@@ -152,6 +152,11 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
         let other = partner(state, &format!("Other {p}")).await?;
         fill(state, &other, 50, 20, 4_917_000_000_000 + p * 10_000, base).await?;
     }
+    // PostgreSQL's autovacuum would gather statistics after a bulk load like this one; without
+    // them the first minutes' plans are guesses. (SQLite plans without statistics.)
+    if state.db.backend() == store::Backend::Postgres {
+        sqlx::query("ANALYZE").execute(state.db.pool()).await?;
+    }
     let hash = hub::passwords::hash("bench password").await?;
     let mut conn = state.db.pool().acquire().await?;
     let email =
@@ -182,4 +187,35 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
         channels: 100_000,
         other_channels: 99_000,
     })
+}
+
+const SEED_FILE: &str = "bench-seed.txt";
+
+/// What an earlier run with `--keep DIR` seeded: the partner, its API key and its clients.
+pub fn load(dir: &std::path::Path) -> Option<Seeded> {
+    let text = std::fs::read_to_string(dir.join(SEED_FILE)).ok()?;
+    let mut lines = text.lines();
+    let partner = PartnerId::parse(lines.next()?).ok()?;
+    let api_key = lines.next()?.to_owned();
+    let clients = lines
+        .map(ClientId::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()?;
+    Some(Seeded {
+        partner,
+        api_key,
+        clients,
+        channels: 100_000,
+        other_channels: 99_000,
+    })
+}
+
+pub fn save(dir: &std::path::Path, seeded: &Seeded) -> anyhow::Result<()> {
+    let mut text = format!("{}\n{}\n", seeded.partner, seeded.api_key);
+    for client in &seeded.clients {
+        text.push_str(client.as_str());
+        text.push('\n');
+    }
+    std::fs::write(dir.join(SEED_FILE), text)?;
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use crate::clients::filter_text;
 use crate::select::{Bind, Select};
-use crate::{StoreError, parse_column};
+use crate::{Backend, StoreError, dialect, parse_column};
 use domain::listing::{FilterValue, ListQuery};
 use domain::{ChannelId, ChannelStatus, ClientId, PartnerId, WabaId};
 use sqlx::{Any, Executor};
@@ -90,6 +90,9 @@ struct Row {
     waba_business_name: Option<String>,
     waba_business_status: Option<String>,
     waba_business_type: Option<String>,
+    /// `COUNT(*) OVER ()`, when the query asks for it.
+    #[sqlx(default)]
+    total: i64,
 }
 
 impl TryFrom<Row> for ChannelView {
@@ -137,7 +140,7 @@ impl TryFrom<Row> for ChannelView {
     }
 }
 
-const SELECT: &str = "SELECT c.id, c.partner_id, c.client_id, c.waba_id, c.phone_number, c.phone_name,
+const COLUMNS: &str = "SELECT c.id, c.partner_id, c.client_id, c.waba_id, c.phone_number, c.phone_name,
         c.verification_method, c.default_language, c.status, c.account_mode, c.hosting_type,
         c.data_storage_region, c.partner_permission, c.current_limit, c.quality_rating, c.external_id,
         c.is_migrated, c.verification_attempts, c.locked_until_ms, c.billing_started_ms, c.terminated_ms,
@@ -147,18 +150,13 @@ const SELECT: &str = "SELECT c.id, c.partner_id, c.client_id, c.waba_id, c.phone
         w.external_id AS waba_external_id, w.name AS waba_name, w.namespace AS waba_namespace,
         w.fb_account_status AS waba_fb_account_status, w.business_id AS waba_business_id,
         w.business_name AS waba_business_name, w.business_status AS waba_business_status,
-        w.business_type AS waba_business_type
-   FROM channels c
-   JOIN clients cl ON cl.id = c.client_id
-   JOIN wabas w ON w.id = c.waba_id";
+        w.business_type AS waba_business_type";
 
-const FROM_FOR_COUNT: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM channels c
-   JOIN clients cl ON cl.id = c.client_id
-   JOIN wabas w ON w.id = c.waba_id";
+const FROM_CHANNELS: &str = " FROM channels c";
 
-/// Counting without the joins is much cheaper on large partners; the joins are needed only when
-/// a filter reads the client's or the WABA's columns.
-const FROM_FOR_PLAIN_COUNT: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM channels c";
+const JOINS: &str = " JOIN clients cl ON cl.id = c.client_id JOIN wabas w ON w.id = c.waba_id";
+
+const COUNT: &str = "SELECT CAST(COUNT(*) AS BIGINT)";
 
 fn needs_joins(query: &ListQuery) -> bool {
     query
@@ -215,27 +213,83 @@ const SORT_COLUMNS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Free text typed in a search box: matched case-insensitively against number, display name,
-/// client name and email.
-fn search_pattern(text: &str) -> String {
-    let escaped: String = text
-        .trim()
+/// Free text typed in a search box, as matched case-insensitively against number, display name,
+/// client name and email: trimmed, lower-cased, without LIKE's wildcard and escape characters.
+fn search_phrase(text: &str) -> String {
+    text.trim()
         .to_lowercase()
         .chars()
         .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .collect();
-    format!("%{escaped}%")
+        .collect()
 }
 
-fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, text: Option<&str>) {
+/// Phrases with at least this many characters can use SQLite's trigram index.
+const INDEXED_PHRASE_MIN_CHARS: usize = 3;
+
+/// How a list's free text (`q` filters and the search box) is matched.
+#[derive(Debug, Default)]
+struct Search {
+    /// SQLite: the one phrase matched through `channel_search`, which then drives the query.
+    indexed: Option<String>,
+    /// Substrings matched with `LIKE` (PostgreSQL's trigram index serves these by itself).
+    scanned: Vec<String>,
+}
+
+impl Search {
+    async fn plan(
+        db: &crate::Db,
+        query: &ListQuery,
+        text: Option<&str>,
+    ) -> Result<Search, StoreError> {
+        let phrases = query
+            .filters
+            .iter()
+            .filter(|(key, _)| *key == "q")
+            .map(|(_, value)| search_phrase(&filter_text(value)))
+            .chain(text.map(search_phrase))
+            .filter(|phrase| !phrase.is_empty());
+        let mut search = Search::default();
+        for phrase in phrases {
+            if search.indexed.is_none()
+                && db.backend() == Backend::Sqlite
+                && phrase.chars().count() >= INDEXED_PHRASE_MIN_CHARS
+            {
+                let fts = dialect::fts5_phrase(&phrase);
+                let matches = sqlx::query_scalar::<_, i64>(dialect::SQLITE_CHANNEL_SEARCH_PROBE)
+                    .bind(&fts)
+                    .fetch_one(db.pool())
+                    .await?;
+                if matches <= dialect::SQLITE_CHANNEL_SEARCH_INDEXED_MAX {
+                    search.indexed = Some(fts);
+                    continue;
+                }
+            }
+            search.scanned.push(phrase);
+        }
+        Ok(search)
+    }
+
+    /// ` FROM …` of a list query: the trigram index first when it drives the query.
+    fn from(&self) -> &'static str {
+        if self.indexed.is_some() {
+            dialect::SQLITE_CHANNEL_SEARCH_FROM
+        } else {
+            FROM_CHANNELS
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.indexed.is_none() && self.scanned.is_empty()
+    }
+}
+
+fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, search: &Search) {
     q.push(" WHERE c.partner_id = ")
         .bind(Bind::Text(partner.to_string()));
     for (key, value) in &query.filters {
         match (*key, value) {
-            ("q", value) => {
-                q.push(" AND c.search_text LIKE ")
-                    .bind(Bind::Text(search_pattern(&filter_text(value))));
-            }
+            // Free text is in `search`.
+            ("q", _) => {}
             ("is_migrated", FilterValue::Bool(b)) => {
                 q.push(" AND c.is_migrated = ")
                     .bind(Bind::Int(i64::from(*b)));
@@ -263,9 +317,13 @@ fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, text: Op
             }
         }
     }
-    if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+    if let Some(phrase) = &search.indexed {
+        q.push(dialect::SQLITE_CHANNEL_SEARCH_MATCH)
+            .bind(Bind::Text(phrase.clone()));
+    }
+    for phrase in &search.scanned {
         q.push(" AND c.search_text LIKE ")
-            .bind(Bind::Text(search_pattern(text)));
+            .bind(Bind::Text(format!("%{phrase}%")));
     }
 }
 
@@ -277,25 +335,39 @@ pub async fn list(
     query: &ListQuery,
     text: Option<&str>,
 ) -> Result<(Vec<ChannelView>, i64), StoreError> {
-    let total = match counted_total(db, partner, query, text).await? {
-        Some(total) => total,
-        None => {
-            let from = if needs_joins(query) {
-                FROM_FOR_COUNT
-            } else {
-                FROM_FOR_PLAIN_COUNT
-            };
-            let mut count = Select::new(from);
-            where_clause(&mut count, partner, query, text);
+    let search = Search::plan(db, query, text).await?;
+    // Through the trigram index every match is read anyway, so the page counts them too and
+    // the phrase is looked up once; a scan would instead read every match's columns, so there
+    // the page stops at its limit and a narrow count (or `channel_counts`) gives the total.
+    let counted_by_page = search.indexed.is_some();
+    let known_total = if counted_by_page {
+        None
+    } else {
+        counted_total(db, partner, query, &search).await?
+    };
+    let mut page = Select::new(COLUMNS);
+    if counted_by_page {
+        page.push(", COUNT(*) OVER () AS total");
+    }
+    page.push(search.from()).push(JOINS);
+    where_clause(&mut page, partner, query, &search);
+    page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+    page.limit(query.limit, Some(query.offset));
+    let rows = page.fetch_all::<Row, _>(db.pool()).await?;
+    let total = match (known_total, rows.first()) {
+        (Some(total), _) => total,
+        (None, Some(first)) if counted_by_page => first.total,
+        // Filters `channel_counts` cannot answer, or an indexed search past its last page.
+        (None, _) => {
+            let mut count = Select::new(COUNT);
+            count.push(search.from());
+            if needs_joins(query) {
+                count.push(JOINS);
+            }
+            where_clause(&mut count, partner, query, &search);
             count.fetch_count(db.pool()).await?
         }
     };
-    let mut page = Select::new(SELECT);
-    where_clause(&mut page, partner, query, text);
-    page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-    page.push(" LIMIT ").bind(Bind::Int(query.limit));
-    page.push(" OFFSET ").bind(Bind::Int(query.offset));
-    let rows = page.fetch_all::<Row, _>(db.pool()).await?;
     let channels = rows
         .into_iter()
         .map(ChannelView::try_from)
@@ -330,10 +402,16 @@ pub async fn export_batch(
 ) -> Result<Vec<ChannelView>, StoreError> {
     let newest_first =
         matches!(query.sort.as_slice(), [key] if key.field == "created_at" && key.descending);
-    let mut page = Select::new(SELECT);
-    where_clause(&mut page, partner, query, text);
+    let search = Search::plan(db, query, text).await?;
+    let mut page = Select::new(COLUMNS);
+    page.push(search.from()).push(JOINS);
+    where_clause(&mut page, partner, query, &search);
     if newest_first {
         if let Some(after) = &position.after {
+            // `created_ms <=` bounds the index range, so each batch starts where the last
+            // ended instead of reading past every row exported so far.
+            page.push(" AND c.created_ms <= ")
+                .bind(Bind::Int(after.created_ms));
             page.push(" AND (c.created_ms < ")
                 .bind(Bind::Int(after.created_ms));
             page.push(" OR (c.created_ms = ")
@@ -342,12 +420,11 @@ pub async fn export_batch(
                 .bind(Bind::Text(after.id.clone()))
                 .push("))");
         }
-        page.push(" ORDER BY c.created_ms DESC, c.id DESC LIMIT ")
-            .bind(Bind::Int(limit));
+        page.push(" ORDER BY c.created_ms DESC, c.id DESC")
+            .limit(limit, None);
     } else {
         page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-        page.push(" LIMIT ").bind(Bind::Int(limit));
-        page.push(" OFFSET ").bind(Bind::Int(position.offset));
+        page.limit(limit, Some(position.offset));
     }
     let rows = page.fetch_all::<Row, _>(db.pool()).await?;
     rows.into_iter().map(ChannelView::try_from).collect()
@@ -358,7 +435,8 @@ pub async fn get<'e>(
     partner: &PartnerId,
     id: &ChannelId,
 ) -> Result<Option<ChannelView>, StoreError> {
-    let mut q = Select::new(SELECT);
+    let mut q = Select::new(COLUMNS);
+    q.push(FROM_CHANNELS).push(JOINS);
     q.push(" WHERE c.partner_id = ")
         .bind(Bind::Text(partner.to_string()));
     q.push(" AND c.id = ").bind(Bind::Text(id.to_string()));
@@ -464,9 +542,9 @@ async fn counted_total(
     db: &crate::Db,
     partner: &PartnerId,
     query: &ListQuery,
-    text: Option<&str>,
+    search: &Search,
 ) -> Result<Option<i64>, StoreError> {
-    if text.is_some_and(|t| !t.trim().is_empty()) {
+    if !search.is_empty() {
         return Ok(None);
     }
     let status = match query.filters.as_slice() {

@@ -325,8 +325,7 @@ pub async fn list(
     let mut page = Select::new(SELECT);
     where_clause(&mut page, partner, query);
     page.order_by(&query.sort, SORT_COLUMNS, ("id ASC", "id DESC"));
-    page.push(" LIMIT ").bind(Bind::Int(query.limit));
-    page.push(" OFFSET ").bind(Bind::Int(query.offset));
+    page.limit(query.limit, Some(query.offset));
     let clients = page
         .fetch_all::<Row, _>(db.pool())
         .await?

@@ -60,3 +60,30 @@ pub fn claim_webhook_events(backend: Backend) -> &'static str {
         }
     }
 }
+
+/// SQLite's free-text index of channels (`channel_search`, FTS5 with the trigram tokenizer, kept
+/// in step by triggers). A list that matches a phrase through it reads the index first and looks
+/// up only the matching channels; `CROSS JOIN` fixes that order, which SQLite's planner would
+/// otherwise not choose without statistics. PostgreSQL needs none of this: its trigram GIN index
+/// serves `search_text LIKE '%…%'` directly.
+pub const SQLITE_CHANNEL_SEARCH_FROM: &str =
+    " FROM channel_search s CROSS JOIN channels c ON c.id = s.channel_id";
+
+/// The condition that goes with [`SQLITE_CHANNEL_SEARCH_FROM`]; binds an [`fts5_phrase`].
+pub const SQLITE_CHANNEL_SEARCH_MATCH: &str = " AND s.channel_search MATCH ";
+
+/// Up to this many indexed matches (over all partners) the trigram index drives a list: every
+/// match costs a lookup of its channel. A broader phrase is cheaper to find by scanning the
+/// partner's covering index, which also yields the rows already in list order.
+pub const SQLITE_CHANNEL_SEARCH_INDEXED_MAX: i64 = 10_000;
+
+/// How many channels (of every partner) match phrase `$1`, counting no further than one past
+/// [`SQLITE_CHANNEL_SEARCH_INDEXED_MAX`] (a literal: a bound LIMIT makes SQLite re-prepare).
+pub const SQLITE_CHANNEL_SEARCH_PROBE: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM
+    (SELECT 1 FROM channel_search WHERE channel_search MATCH $1 LIMIT 10001) AS matches";
+
+/// `text` as one FTS5 phrase: with the trigram tokenizer a phrase matches exactly the rows that
+/// contain it as a substring (case-insensitively), as `LIKE '%text%'` does.
+pub fn fts5_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}

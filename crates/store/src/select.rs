@@ -39,6 +39,20 @@ impl Select {
         self
     }
 
+    /// ` LIMIT n` (and ` OFFSET m`) written as numbers, not bound: SQLite re-prepares a statement
+    /// every time a bound LIMIT or OFFSET is bound again (the values steer its planner), which
+    /// cost list queries more than running them. An `i64` carries no SQL, and the few distinct
+    /// values in use stay in the statement cache.
+    pub fn limit(&mut self, limit: i64, offset: Option<i64>) -> &mut Self {
+        self.sql.push_str(" LIMIT ");
+        self.sql.push_str(&limit.to_string());
+        if let Some(offset) = offset {
+            self.sql.push_str(" OFFSET ");
+            self.sql.push_str(&offset.to_string());
+        }
+        self
+    }
+
     /// `ORDER BY` from the requested sort keys, each mapped to its (ascending, descending)
     /// fragment, then the id as tie-break running the same way as the first key so one index
     /// scan serves the whole order.

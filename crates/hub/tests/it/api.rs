@@ -429,6 +429,108 @@ async fn lists_filter_sort_and_page_as_documented() {
     .await;
 }
 
+/// Free text finds every channel whose number, display name, client name or email contains the
+/// phrase, whatever its case, however short, with quotes in it, across field boundaries, combined
+/// with filters, and never another partner's channels (SQLite answers phrases of three or more
+/// characters from its trigram index, shorter ones by scanning).
+#[tokio::test]
+async fn free_text_matches_substrings_of_this_partners_channels() {
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let api = app.api(&key);
+        let create_quoted = |api: reqwest::Client, partner: PartnerId| {
+            let url = v2(&app, &format!("/partners/{partner}/clients"));
+            async move {
+                let res = api
+                    .post(url)
+                    .json(&json!({"name": r#"Quote "Blue" Ltd"#, "contact_info": {"email": "blue@client.test"}}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                let created: Value = res.json().await.unwrap();
+                created["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let quoted = create_quoted(api.clone(), demo.clone()).await;
+        let plain = create_client(&app, &api, &demo, "Plain Shop").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for (client, phone) in [
+            (&quoted, "+4915123450001"),
+            (&quoted, "+4915123450002"),
+            (&plain, "+4915123450003"),
+        ] {
+            app.clock.advance_ms(1000);
+            assert_eq!(
+                add_number(&app, &api, &demo, client, phone).await.status(),
+                201
+            );
+        }
+        // Another partner whose client has the same name must never show up.
+        let other = app.partner("Other Partner").await;
+        let other_api = app.api(&app.api_key(&other).await);
+        let theirs = create_quoted(other_api.clone(), other.clone()).await;
+        assert_eq!(
+            add_number(&app, &other_api, &other, &theirs, "+4915123450009")
+                .await
+                .status(),
+            201
+        );
+        app.run_due_jobs().await;
+
+        let url = v2(&app, &format!("/partners/{demo}/channels"));
+        let search = |params: Vec<(&'static str, String)>| {
+            let request = api.get(&url).query(&params);
+            async move {
+                let page: Value = request.send().await.unwrap().json().await.unwrap();
+                let numbers: Vec<String> = page["partner_channels"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["setup_info"]["phone_number"].as_str().unwrap().to_owned())
+                    .collect();
+                (page["total"].as_i64().unwrap(), numbers)
+            }
+        };
+        for (q, total) in [
+            ("BLUE", 2),                     // case does not matter
+            (r#""blue""#, 2),                // quotes are text, not syntax
+            ("e \"b", 2),                    // a phrase across a space and a quote
+            ("ltd", 2),                      // three characters
+            ("lt", 2),                       // two characters
+            ("0003", 1),                     // digits of the number
+            ("+4915123450002", 1),           // the number as written
+            ("plain.shop@client", 1),        // the email
+            ("support acme", 0),             // words in another order are another phrase
+            ("4915123450009", 0),            // another partner's number
+            ("quote \"blue\" ltd plain", 0), // nothing contains it
+            ("%", 3),                        // wildcards are ignored: this is no filter at all
+        ] {
+            let (found, numbers) = search(vec![("q", q.to_owned())]).await;
+            assert_eq!(found, total, "q={q}: {numbers:?}");
+            assert_eq!(numbers.len() as i64, total, "q={q}");
+        }
+        let (found, numbers) = search(vec![("q", "blue".into()), ("limit", "1".into())]).await;
+        assert_eq!(
+            (found, numbers),
+            (2, vec!["+4915123450002".to_owned()]),
+            "newest first, paged, total of all matches"
+        );
+        let both = json!({"q": "blue", "setup_info.phone_number": "+4915123450001"});
+        let (found, numbers) = search(vec![("filters", both.to_string())]).await;
+        assert_eq!((found, numbers), (1, vec!["+4915123450001".to_owned()]));
+        let (found, _) = search(vec![
+            ("filters", json!({"q": "quote"}).to_string()),
+            ("q", "450003".into()),
+        ])
+        .await;
+        assert_eq!(found, 0, "the filter and the search box must both match");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn bad_requests_get_precise_errors() {
     for_each_backend(|app| async move {
