@@ -172,10 +172,11 @@ async fn wait_delivered(
         if got != last {
             last = got;
             still = Instant::now();
-        } else if still.elapsed() > Duration::from_millis(300) {
-            // Nothing moves: only retries wait. Jump to the next one instead of sleeping.
+        } else if still.elapsed() > Duration::from_millis(200) {
+            // Nothing moves: only retries wait. Jump to when all of them are due instead of
+            // sleeping (their jitter spreads them out; one jump per retry would crawl).
             let next: Option<i64> = sqlx::query_scalar(
-                "SELECT MIN(next_attempt_ms) FROM webhook_events WHERE state = 'pending'",
+                "SELECT MAX(next_attempt_ms) FROM webhook_events WHERE state = 'pending'",
             )
             .fetch_one(state.db.pool())
             .await?;
