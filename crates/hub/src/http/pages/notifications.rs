@@ -86,19 +86,18 @@ pub async fn list(
     Ok((jar, page).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ReadForm {
-    /// Where to go after marking it read (the notification's own link), a path inside the Hub.
-    next: String,
-}
-
+/// Mark one read, then go to `next` (the notification's own link, a path of this partner in the
+/// Hub) when the form names one. The body is read by hand so an empty POST also works.
 pub async fn mark_read(
     ctx: PartnerCtx,
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
-    crate::http::extract::Form(form): crate::http::extract::Form<ReadForm>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
+    let next = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
     if !store::notifications::mark_read(
         state.db.pool(),
         &ctx.partner.id,
@@ -110,11 +109,8 @@ pub async fn mark_read(
     {
         return Err(AppError::NotFound);
     }
-    let next = if form
-        .next
-        .starts_with(&format!("/partner/{}/", ctx.partner.id))
-    {
-        form.next
+    let next = if next.starts_with(&format!("/partner/{}/", ctx.partner.id)) {
+        next
     } else {
         format!("/partner/{}/notifications", ctx.partner.id)
     };
