@@ -286,6 +286,17 @@ pub async fn channels(
     Ok(store::channels::list(&state.db, &partner.id, query, text).await?)
 }
 
+/// The same page as [`channels`], each channel already the API's JSON object (see
+/// `store::channels::list_json`).
+pub async fn channels_json(
+    state: &AppState,
+    partner: &Partner,
+    query: &ListQuery,
+    text: Option<&str>,
+) -> Result<(Vec<String>, i64), AppError> {
+    Ok(store::channels::list_json(&state.db, &partner.id, query, text).await?)
+}
+
 /// One batch of an export, from `position` on.
 pub async fn export_batch(
     state: &AppState,

@@ -381,6 +381,36 @@ pub fn channel_list<'a>(
     }
 }
 
+/// The same document as [`channel_list`] for channels the database has already written as JSON
+/// objects (`store::channels::list_json`): the envelope is serialised here and the objects are
+/// copied in as they are.
+pub fn channel_list_json(channels: &[String], total: i64, query: &ListQuery) -> String {
+    let m = ListMeta::new(channels.len(), total, query);
+    let objects: usize = channels.iter().map(|c| c.len() + 1).sum();
+    let mut out = String::with_capacity(objects + 256);
+    out.push_str("{\"count\":");
+    out.push_str(&m.count.to_string());
+    out.push_str(",\"total\":");
+    out.push_str(&m.total.to_string());
+    out.push_str(",\"limit\":");
+    out.push_str(&m.limit.to_string());
+    out.push_str(",\"offset\":");
+    out.push_str(&m.offset.to_string());
+    out.push_str(",\"filters\":");
+    out.push_str(&m.filters.to_string());
+    out.push_str(",\"sort\":");
+    out.push_str(&serde_json::Value::from(m.sort).to_string());
+    out.push_str(",\"partner_channels\":[");
+    for (i, channel) in channels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(channel);
+    }
+    out.push_str("]}");
+    out
+}
+
 /// The channels a client shares with its partner (not paged).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SharedChannels<'a> {
