@@ -286,14 +286,14 @@ pub async fn channels(
     Ok(store::channels::list(&state.db, &partner.id, query, text).await?)
 }
 
-/// The same page as [`channels`], each channel already the API's JSON object (see
-/// `store::channels::list_json`).
+/// The same page as [`channels`] as a JSON array written by the database, with its length and
+/// the total (see `store::channels::list_json`).
 pub async fn channels_json(
     state: &AppState,
     partner: &Partner,
     query: &ListQuery,
     text: Option<&str>,
-) -> Result<(Vec<String>, i64), AppError> {
+) -> Result<(String, usize, i64), AppError> {
     Ok(store::channels::list_json(&state.db, &partner.id, query, text).await?)
 }
 

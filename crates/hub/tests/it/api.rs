@@ -1115,10 +1115,14 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
             assert_eq!(got, typed, "{filters}");
             let objects = got["partner_channels"].as_array().unwrap();
             assert_eq!(objects.len(), expect);
-            let (strings, _) = store::channels::list_json(&app.state.db, &demo, &query, None)
+            let (array, count, _) = store::channels::list_json(&app.state.db, &demo, &query, None)
                 .await
                 .unwrap();
+            assert_eq!(count, expect);
+            let strings = split_array(&array);
+            assert_eq!(strings.len(), expect);
             for (string, view) in strings.iter().zip(&views) {
+                let string = &string.to_string();
                 let expected = serde_json::to_string(&json::channel(view)).unwrap();
                 let parsed: Value = serde_json::from_str(string).unwrap();
                 assert_eq!(parsed, serde_json::to_value(json::channel(view)).unwrap());
@@ -1168,4 +1172,41 @@ fn without_spaces(json: &str) -> String {
         }
     }
     out
+}
+
+/// The elements of a JSON array of objects, as the text they were written with.
+fn split_array(json: &str) -> Vec<&str> {
+    let inner = json
+        .trim()
+        .strip_prefix('[')
+        .unwrap()
+        .strip_suffix(']')
+        .unwrap();
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in inner.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !inner.trim().is_empty() {
+        parts.push(inner[start..].trim());
+    }
+    parts
 }

@@ -75,8 +75,9 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    let (channels, total) = whatsapp::channels_json(&state, &ctx.partner, &query, text).await?;
-    let body = json::channel_list_json(&channels, total, &query);
+    let (channels, count, total) =
+        whatsapp::channels_json(&state, &ctx.partner, &query, text).await?;
+    let body = json::channel_list_json(&channels, count, total, &query);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

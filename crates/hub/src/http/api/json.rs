@@ -381,13 +381,12 @@ pub fn channel_list<'a>(
     }
 }
 
-/// The same document as [`channel_list`] for channels the database has already written as JSON
-/// objects (`store::channels::list_json`): the envelope is serialised here and the objects are
-/// copied in as they are.
-pub fn channel_list_json(channels: &[String], total: i64, query: &ListQuery) -> String {
-    let m = ListMeta::new(channels.len(), total, query);
-    let objects: usize = channels.iter().map(|c| c.len() + 1).sum();
-    let mut out = String::with_capacity(objects + 256);
+/// The same document as [`channel_list`] for a page the database has already written as a JSON
+/// array of channel objects (`store::channels::list_json`): the envelope is serialised here and
+/// the array is copied in as it is.
+pub fn channel_list_json(channels: &str, count: usize, total: i64, query: &ListQuery) -> String {
+    let m = ListMeta::new(count, total, query);
+    let mut out = String::with_capacity(channels.len() + 256);
     out.push_str("{\"count\":");
     out.push_str(&m.count.to_string());
     out.push_str(",\"total\":");
@@ -400,14 +399,9 @@ pub fn channel_list_json(channels: &[String], total: i64, query: &ListQuery) -> 
     out.push_str(&m.filters.to_string());
     out.push_str(",\"sort\":");
     out.push_str(&serde_json::Value::from(m.sort).to_string());
-    out.push_str(",\"partner_channels\":[");
-    for (i, channel) in channels.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(channel);
-    }
-    out.push_str("]}");
+    out.push_str(",\"partner_channels\":");
+    out.push_str(channels);
+    out.push('}');
     out
 }
 
