@@ -87,3 +87,62 @@ pub const SQLITE_CHANNEL_SEARCH_PROBE: &str = "SELECT CAST(COUNT(*) AS BIGINT) F
 pub fn fts5_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
+
+/// A channel as the Partner API's JSON object, built by the database: `SELECT` and one text
+/// column `j`, keys in the order of the API's `Channel` (nulls, booleans and `…Z` timestamps at
+/// whole seconds as `iso_ms` writes them). Goes with `FROM channels c` joined to `clients cl`
+/// and `wabas w`. SQLite writes compact JSON; PostgreSQL's `json_build_object` puts a space
+/// around `:` and after `,`, which is the same JSON.
+pub fn channel_json_select(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "SELECT json_object('id', c.id, 'client_id', c.client_id, 'waba_account_id', c.waba_id,
+                'status', c.status, 'account_mode', c.account_mode, 'hosting_type', c.hosting_type,
+                'data_storage_region', c.data_storage_region, 'partner_permission', c.partner_permission,
+                'created_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.created_ms / 1000, 'unixepoch'),
+                'modified_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.modified_ms / 1000, 'unixepoch'),
+                'billing_started_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.billing_started_ms / 1000, 'unixepoch'),
+                'terminated_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.terminated_ms / 1000, 'unixepoch'),
+                'cancelled_at', strftime('%Y-%m-%dT%H:%M:%SZ', c.cancelled_ms / 1000, 'unixepoch'),
+                'current_limit', c.current_limit, 'current_quality_rating', c.quality_rating,
+                'external_id', c.external_id,
+                'is_migrated', json(CASE WHEN c.is_migrated <> 0 THEN 'true' ELSE 'false' END),
+                'client', json_object('id', c.client_id, 'name', cl.name,
+                    'partner_payload', cl.partner_payload,
+                    'contact_info', json_object('email', cl.contact_email)),
+                'setup_info', json_object('phone_number', c.phone_number, 'phone_name', c.phone_name,
+                    'verification_method', c.verification_method,
+                    'default_language', c.default_language),
+                'waba_account', json_object('id', c.waba_id, 'external_id', w.external_id,
+                    'name', w.name, 'namespace', w.namespace,
+                    'fb_account_status', w.fb_account_status,
+                    'on_behalf_of_business_info', json_object('id', w.business_id,
+                        'name', w.business_name, 'status', w.business_status,
+                        'type', w.business_type))) AS j"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(json_build_object('id', c.id, 'client_id', c.client_id, 'waba_account_id', c.waba_id,
+                'status', c.status, 'account_mode', c.account_mode, 'hosting_type', c.hosting_type,
+                'data_storage_region', c.data_storage_region, 'partner_permission', c.partner_permission,
+                'created_at', to_char(to_timestamp(c.created_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                'modified_at', to_char(to_timestamp(c.modified_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                'billing_started_at', to_char(to_timestamp(c.billing_started_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                'terminated_at', to_char(to_timestamp(c.terminated_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                'cancelled_at', to_char(to_timestamp(c.cancelled_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                'current_limit', c.current_limit, 'current_quality_rating', c.quality_rating,
+                'external_id', c.external_id, 'is_migrated', c.is_migrated <> 0,
+                'client', json_build_object('id', c.client_id, 'name', cl.name,
+                    'partner_payload', cl.partner_payload,
+                    'contact_info', json_build_object('email', cl.contact_email)),
+                'setup_info', json_build_object('phone_number', c.phone_number, 'phone_name', c.phone_name,
+                    'verification_method', c.verification_method,
+                    'default_language', c.default_language),
+                'waba_account', json_build_object('id', c.waba_id, 'external_id', w.external_id,
+                    'name', w.name, 'namespace', w.namespace,
+                    'fb_account_status', w.fb_account_status,
+                    'on_behalf_of_business_info', json_build_object('id', w.business_id,
+                        'name', w.business_name, 'status', w.business_status,
+                        'type', w.business_type))) AS TEXT) AS j"
+        }
+    }
+}

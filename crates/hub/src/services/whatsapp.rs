@@ -286,6 +286,17 @@ pub async fn channels(
     Ok(store::channels::list(&state.db, &partner.id, query, text).await?)
 }
 
+/// The same page as [`channels`] as a JSON array written by the database, with its length and
+/// the total (see `store::channels::list_json`).
+pub async fn channels_json(
+    state: &AppState,
+    partner: &Partner,
+    query: &ListQuery,
+    text: Option<&str>,
+) -> Result<(String, usize, i64), AppError> {
+    Ok(store::channels::list_json(&state.db, &partner.id, query, text).await?)
+}
+
 /// One batch of an export, from `position` on.
 pub async fn export_batch(
     state: &AppState,

@@ -2,7 +2,7 @@
 //! through the sandbox to `running`, messaging keys, lists with filters/sort/paging, and the
 //! error envelope.
 
-use crate::support::app::{PASSWORD, PartnerId, Role, TestApp, for_each_backend};
+use crate::support::app::{Backend, PASSWORD, PartnerId, Role, T0_MS, TestApp, for_each_backend};
 use serde_json::{Value, json};
 
 async fn seeded(app: &TestApp) -> (PartnerId, String) {
@@ -978,4 +978,235 @@ async fn account_sharing_creates_a_client_for_a_partner_hosted_signup() {
         );
     })
     .await;
+}
+
+/// The channel list's objects are written by the database (`json_object` / `json_build_object`);
+/// they must be the same JSON as `json::channel` makes of the same rows: every status, every
+/// optional field set and unset, text that needs escaping, timestamps between whole seconds.
+#[tokio::test]
+async fn the_channel_list_written_by_the_database_is_json_channel_field_for_field() {
+    use hub::http::api::json;
+    for_each_backend(|app| async move {
+        let (demo, key) = seeded(&app).await;
+        let pool = app.state.db.pool();
+        let odd = "Ünï \"quoted\" \\ back\tslash\nline € 😀 </script> \u{1}\u{1f}";
+        // (id, optional text or NULL) for a client and a WABA with everything set, and with
+        // nothing optional.
+        for (id, full) in [("Fullc1CL", true), ("Barec1CL", false)] {
+            let opt = |v: &str| full.then(|| v.to_owned());
+            sqlx::query(
+                "INSERT INTO clients (id, partner_id, name, status, organisation, max_channels,
+                    partner_payload, contact_email, created_ms, modified_ms)
+                 VALUES ($1, $2, $3, 'active', $4, 10, $5, $6, $7, $7)",
+            )
+            .bind(id)
+            .bind(demo.as_str())
+            .bind(format!("{odd} client"))
+            .bind(opt("Org"))
+            .bind(opt(&format!("payload {odd}")))
+            .bind(opt("ops@client.test"))
+            .bind(T0_MS)
+            .execute(pool)
+            .await
+            .unwrap();
+            let waba = if full { "Fullw1WA" } else { "Barew1WA" };
+            sqlx::query(
+                "INSERT INTO wabas (id, partner_id, client_id, external_id, name, namespace,
+                    fb_account_status, business_id, business_name, business_status, business_type,
+                    created_ms, modified_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'verified', $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(waba)
+            .bind(demo.as_str())
+            .bind(id)
+            .bind(opt("1234567890"))
+            .bind(format!("{odd} waba"))
+            .bind(opt("ns_1"))
+            .bind(opt("biz-1"))
+            .bind(opt(odd))
+            .bind(opt("verified"))
+            .bind(opt("LLC"))
+            .bind(T0_MS)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let mut n = 0i64;
+        for &status in domain::ChannelStatus::ALL {
+            for full in [true, false] {
+                n += 1;
+                let opt = |v: &str| full.then(|| v.to_owned());
+                let ms = |offset: i64| full.then_some(T0_MS + offset);
+                let (client, waba) = if full {
+                    ("Fullc1CL", "Fullw1WA")
+                } else {
+                    ("Barec1CL", "Barew1WA")
+                };
+                sqlx::query(
+                    "INSERT INTO channels (id, partner_id, client_id, waba_id, phone_number,
+                        phone_name, verification_method, default_language, status, account_mode,
+                        hosting_type, data_storage_region, partner_permission, current_limit,
+                        quality_rating, external_id, is_migrated, billing_started_ms,
+                        terminated_ms, cancelled_ms, search_text, created_ms, modified_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'sms', $7, $8, 'sandbox', 'cloud_api', $9,
+                        'shared', $10, 'GREEN', $11, $12, $13, $14, $15, '', $16, $17)",
+                )
+                .bind(format!("Js{n:04}CH"))
+                .bind(demo.as_str())
+                .bind(client)
+                .bind(waba)
+                .bind(format!("+4930123{n:04}"))
+                .bind(format!("{odd} {n}"))
+                .bind(opt("de"))
+                .bind(status.as_str())
+                .bind(opt("DE"))
+                .bind(opt("TIER_1K"))
+                .bind(opt("ext-1"))
+                .bind(i64::from(full))
+                .bind(ms(1_999))
+                .bind(ms(86_400_001))
+                .bind(ms(172_800_999))
+                .bind(T0_MS + n * 1_001 + 999)
+                .bind(T0_MS + n * 60_000 + 1)
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        }
+        let api = app.api(&key);
+        for (filters, expect) in [
+            ("", n as usize),
+            ("&filters=%7B%22status%22%3A%22running%22%7D", 2),
+        ] {
+            let url = v2(
+                &app,
+                &format!("/partners/{demo}/channels?limit=100&sort=-created_at{filters}"),
+            );
+            let res = api.get(&url).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(
+                res.headers()["content-type"].to_str().unwrap(),
+                "application/json"
+            );
+            let text = res.text().await.unwrap();
+            let got: Value = serde_json::from_str(&text).unwrap();
+            // The same page through the typed rows and `json::channel`.
+            let query = domain::ListQuery {
+                limit: 100,
+                offset: 0,
+                sort: vec![domain::listing::SortKey {
+                    field: "created_at",
+                    descending: true,
+                }],
+                filters: if filters.is_empty() {
+                    vec![]
+                } else {
+                    vec![(
+                        "status",
+                        domain::listing::FilterValue::Text("running".into()),
+                    )]
+                },
+            };
+            let (views, total) = store::channels::list(&app.state.db, &demo, &query, None)
+                .await
+                .unwrap();
+            assert_eq!(views.len(), expect);
+            let typed = serde_json::to_value(json::channel_list(&views, total, &query)).unwrap();
+            assert_eq!(got, typed, "{filters}");
+            let objects = got["partner_channels"].as_array().unwrap();
+            assert_eq!(objects.len(), expect);
+            let (array, count, _) = store::channels::list_json(&app.state.db, &demo, &query, None)
+                .await
+                .unwrap();
+            assert_eq!(count, expect);
+            let strings = split_array(&array);
+            assert_eq!(strings.len(), expect);
+            for (string, view) in strings.iter().zip(&views) {
+                let string = &string.to_string();
+                let expected = serde_json::to_string(&json::channel(view)).unwrap();
+                let parsed: Value = serde_json::from_str(string).unwrap();
+                assert_eq!(parsed, serde_json::to_value(json::channel(view)).unwrap());
+                // Byte for byte once PostgreSQL's spaces between tokens are gone: the same
+                // keys in the same order at every level, the same escapes.
+                assert_eq!(without_spaces(string), expected, "{}", view.id);
+                if app.backend == Backend::Sqlite {
+                    assert_eq!(string, &expected, "SQLite writes serde's bytes");
+                }
+            }
+        }
+        // Every status, with and without the optional fields.
+        let all: Value = api
+            .get(v2(&app, &format!("/partners/{demo}/channels?limit=100")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let statuses: std::collections::BTreeSet<&str> = all["partner_channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses.len(), domain::ChannelStatus::ALL.len());
+    })
+    .await;
+}
+
+/// JSON text without the whitespace between tokens (strings kept as they are).
+fn without_spaces(json: &str) -> String {
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The elements of a JSON array of objects, as the text they were written with.
+fn split_array(json: &str) -> Vec<&str> {
+    let inner = json
+        .trim()
+        .strip_prefix('[')
+        .unwrap()
+        .strip_suffix(']')
+        .unwrap();
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in inner.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !inner.trim().is_empty() {
+        parts.push(inner[start..].trim());
+    }
+    parts
 }

@@ -75,8 +75,17 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    let (channels, total) = whatsapp::channels(&state, &ctx.partner, &query, text).await?;
-    Ok(Json(json::channel_list(&channels, total, &query)).into_response())
+    let (channels, count, total) =
+        whatsapp::channels_json(&state, &ctx.partner, &query, text).await?;
+    let body = json::channel_list_json(&channels, count, total, &query);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// (ext) One channel.

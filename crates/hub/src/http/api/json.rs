@@ -381,6 +381,30 @@ pub fn channel_list<'a>(
     }
 }
 
+/// The same document as [`channel_list`] for a page the database has already written as a JSON
+/// array of channel objects (`store::channels::list_json`): the envelope is serialised here and
+/// the array is copied in as it is.
+pub fn channel_list_json(channels: &str, count: usize, total: i64, query: &ListQuery) -> String {
+    let m = ListMeta::new(count, total, query);
+    let mut out = String::with_capacity(channels.len() + 256);
+    out.push_str("{\"count\":");
+    out.push_str(&m.count.to_string());
+    out.push_str(",\"total\":");
+    out.push_str(&m.total.to_string());
+    out.push_str(",\"limit\":");
+    out.push_str(&m.limit.to_string());
+    out.push_str(",\"offset\":");
+    out.push_str(&m.offset.to_string());
+    out.push_str(",\"filters\":");
+    out.push_str(&m.filters.to_string());
+    out.push_str(",\"sort\":");
+    out.push_str(&serde_json::Value::from(m.sort).to_string());
+    out.push_str(",\"partner_channels\":");
+    out.push_str(channels);
+    out.push('}');
+    out
+}
+
 /// The channels a client shares with its partner (not paged).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SharedChannels<'a> {
