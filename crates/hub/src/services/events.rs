@@ -130,23 +130,37 @@ pub async fn transition(
         emit(conn, state, partner, EventType::ChannelLive, &data).await?;
     }
     if let Some((title, body)) = action_needed(to, &data, reason) {
-        let link = format!("/partner/{partner}/accounts/{id}");
-        store::notifications::notify(
-            &mut *conn,
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "channel_action",
-                title: &title,
-                body: &body,
-                link: Some(&link),
-            },
-            None,
-            now_ms,
-        )
-        .await?;
+        notify_about_number(conn, partner, id, "channel_action", &title, &body, now_ms).await?;
     }
     Ok(true)
+}
+
+/// Tell everyone of the partner about one of its numbers, linking to the number's page.
+async fn notify_about_number(
+    conn: &mut AnyConnection,
+    partner: &PartnerId,
+    id: &ChannelId,
+    kind: &str,
+    title: &str,
+    body: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let link = format!("/partner/{partner}/accounts/{id}");
+    store::notifications::notify(
+        &mut *conn,
+        partner,
+        Audience::Everyone,
+        &NewNotification {
+            kind,
+            title,
+            body,
+            link: Some(&link),
+        },
+        None,
+        now_ms,
+    )
+    .await?;
+    Ok(())
 }
 
 fn phone_of(data: &serde_json::Value) -> &str {
@@ -226,21 +240,7 @@ pub async fn account_alert(
         ),
     };
     emit(conn, state, partner, event, &data).await?;
-    let link = format!("/partner/{partner}/accounts/{id}");
-    store::notifications::notify(
-        &mut *conn,
-        partner,
-        Audience::Everyone,
-        &NewNotification {
-            kind: event.as_str(),
-            title: &title,
-            body: &body,
-            link: Some(&link),
-        },
-        None,
-        now,
-    )
-    .await?;
+    notify_about_number(conn, partner, id, event.as_str(), &title, &body, now).await?;
     Ok(true)
 }
 
