@@ -39,6 +39,17 @@ impl Select {
         self
     }
 
+    /// `$a, $b, …`: one placeholder per value, for an `IN (…)` list.
+    pub fn bind_texts<'v>(&mut self, values: impl IntoIterator<Item = &'v str>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Bind::Text(value.to_owned()));
+        }
+        self
+    }
+
     /// ` LIMIT n` (and ` OFFSET m`) written as numbers, not bound: SQLite re-prepares a statement
     /// every time a bound LIMIT or OFFSET is bound again (the values steer its planner), which
     /// cost list queries more than running them. An `i64` carries no SQL, and the few distinct

@@ -149,14 +149,10 @@ pub async fn signing_secrets_of(
         let mut q = Select::new(
             "SELECT partner_id, secret FROM webhook_secrets WHERE (retires_ms IS NULL OR retires_ms > ",
         );
-        q.bind(Bind::Int(now_ms)).push(") AND partner_id IN (");
-        for (i, p) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(Bind::Text((*p).to_owned()));
-        }
-        q.push(") ORDER BY partner_id, CASE WHEN retires_ms IS NULL THEN 0 ELSE 1 END, created_ms DESC");
+        q.bind(Bind::Int(now_ms))
+            .push(") AND partner_id IN (")
+            .bind_texts(chunk.iter().copied())
+            .push(") ORDER BY partner_id, CASE WHEN retires_ms IS NULL THEN 0 ELSE 1 END, created_ms DESC");
         let rows: Vec<(String, String)> = q.fetch_all(db.pool()).await?;
         for (partner, secret) in rows {
             out.entry(partner).or_default().push(secret);
@@ -260,13 +256,8 @@ pub async fn claim_due(
         "SELECT e.id, e.partner_id, e.event_type, e.body, e.attempts, p.webhook_url, p.webhook_disabled_ms
            FROM webhook_events e JOIN partners p ON p.id = e.partner_id WHERE e.id IN (",
     );
-    for (i, (id,)) in ids.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(Bind::Text(id.clone()));
-    }
-    q.push(") ORDER BY e.next_attempt_ms");
+    q.bind_texts(ids.iter().map(|(id,)| id.as_str()))
+        .push(") ORDER BY e.next_attempt_ms");
     let due = q.fetch_all(&mut *tx).await?;
     tx.commit().await?;
     Ok(due)
@@ -494,14 +485,9 @@ pub async fn attempts_of(
            FROM webhook_attempts WHERE partner_id = ",
     );
     q.bind(Bind::Text(partner.as_str().to_owned()))
-        .push(" AND event_id IN (");
-    for (i, id) in event_ids.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(Bind::Text((*id).to_owned()));
-    }
-    q.push(") ORDER BY created_ms, id");
+        .push(" AND event_id IN (")
+        .bind_texts(event_ids.iter().copied())
+        .push(") ORDER BY created_ms, id");
     Ok(q.fetch_all(db.pool()).await?)
 }
 
