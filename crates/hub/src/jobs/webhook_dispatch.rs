@@ -56,6 +56,23 @@ async fn secrets_for(
     Ok(found)
 }
 
+/// After a batch is recorded: count its outcomes, then disable URLs that answered 410 and tell
+/// partners about events that failed for good.
+async fn follow_up(state: &AppState, batch: &[Delivery]) {
+    for d in batch {
+        let outcome = match d.record.outcome {
+            store::webhooks::Outcome::Delivered => "delivered",
+            store::webhooks::Outcome::RetryAt(_) => "retry",
+            store::webhooks::Outcome::Failed => "failed",
+            store::webhooks::Outcome::NoUrl => "no_url",
+        };
+        metrics::counter!("partnerhub_webhook_attempts_total", "outcome" => outcome).increment(1);
+    }
+    if let Err(err) = webhooks::after_batch(state, batch).await {
+        tracing::warn!(error = %err, "could not notify about failed webhooks");
+    }
+}
+
 /// Write finished attempts in batches, then act on 410s and exhausted events.
 async fn recorder(state: AppState, mut finished: mpsc::Receiver<Delivery>) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
@@ -84,19 +101,7 @@ async fn recorder(state: AppState, mut finished: mpsc::Receiver<Delivery>) {
                 }
             }
         }
-        for r in &records {
-            let outcome = match r.outcome {
-                store::webhooks::Outcome::Delivered => "delivered",
-                store::webhooks::Outcome::RetryAt(_) => "retry",
-                store::webhooks::Outcome::Failed => "failed",
-                store::webhooks::Outcome::NoUrl => "no_url",
-            };
-            metrics::counter!("partnerhub_webhook_attempts_total", "outcome" => outcome)
-                .increment(1);
-        }
-        if let Err(err) = webhooks::after_batch(&state, &batch).await {
-            tracing::warn!(error = %err, "could not notify about failed webhooks");
-        }
+        follow_up(&state, &batch).await;
         batch.clear();
     }
 }
@@ -198,9 +203,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, store::StoreError> {
         }
         let records: Vec<_> = deliveries.iter().map(|d| d.record.clone()).collect();
         store::webhooks::record_attempts(&state.db, &records).await?;
-        if let Err(err) = webhooks::after_batch(state, &deliveries).await {
-            tracing::warn!(error = %err, "could not notify about failed webhooks");
-        }
+        follow_up(state, &deliveries).await;
         made += deliveries.len();
     }
 }

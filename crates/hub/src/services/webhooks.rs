@@ -356,21 +356,7 @@ pub async fn test_webhook(
     };
     store::webhooks::record_attempts_in(&mut tx, std::slice::from_ref(&attempt)).await?;
     if !result.success {
-        let body = format!("Test of {url}: {}", result.summary());
-        store::notifications::notify(
-            &mut *tx,
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "webhook_test_failed",
-                title: "Webhook test failed",
-                body: &body,
-                link: Some(&format!("/partner/{partner}/integration")),
-            },
-            None,
-            state.now_ms(),
-        )
-        .await?;
+        notify_test_failed(&mut *tx, state, partner, UrlKind::Webhook, &result).await?;
     }
     audit::record(
         &mut *tx,
@@ -404,23 +390,39 @@ pub async fn test_redirect(state: &AppState, partner: &PartnerId) -> Result<Test
             .map(|s| format!("the page answered {s}; clients would land on an error"));
     }
     if !answered {
-        let body = format!("Test of {url}: {}", result.summary());
-        store::notifications::notify(
-            state.db.pool(),
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "redirect_test_failed",
-                title: "Redirect URL test failed",
-                body: &body,
-                link: Some(&format!("/partner/{partner}/integration")),
-            },
-            None,
-            state.now_ms(),
-        )
-        .await?;
+        notify_test_failed(state.db.pool(), state, partner, UrlKind::Redirect, &result).await?;
     }
     Ok(result)
+}
+
+/// A failed Test button also reaches everyone of the partner through the bell.
+async fn notify_test_failed<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    state: &AppState,
+    partner: &PartnerId,
+    kind: UrlKind,
+    result: &TestResult,
+) -> Result<(), store::StoreError> {
+    let (kind, title) = match kind {
+        UrlKind::Webhook => ("webhook_test_failed", "Webhook test failed"),
+        UrlKind::Redirect => ("redirect_test_failed", "Redirect URL test failed"),
+    };
+    let body = format!("Test of {}: {}", result.url, result.summary());
+    store::notifications::notify(
+        ex,
+        partner,
+        Audience::Everyone,
+        &NewNotification {
+            kind,
+            title,
+            body: &body,
+            link: Some(&format!("/partner/{partner}/integration")),
+        },
+        None,
+        state.now_ms(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Which events to list, parsed from a page's or the API's query.
@@ -459,22 +461,20 @@ pub async fn list_events(
         store::webhooks::list_events(&state.db, partner, &filter, query.limit, query.offset)
             .await?;
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    let mut attempts = store::webhooks::attempts_of(&state.db, partner, &ids).await?;
+    let mut by_event: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+    for attempt in store::webhooks::attempts_of(&state.db, partner, &ids).await? {
+        by_event
+            .entry(attempt.event_id.clone())
+            .or_default()
+            .push(attempt);
+    }
     let rows = events
         .into_iter()
-        .map(|event| {
-            let mine = attempts
-                .iter()
-                .filter(|a| a.event_id == event.id)
-                .cloned()
-                .collect();
-            EventWithAttempts {
-                event,
-                attempts: mine,
-            }
+        .map(|event| EventWithAttempts {
+            attempts: by_event.remove(&event.id).unwrap_or_default(),
+            event,
         })
         .collect();
-    attempts.clear();
     Ok((rows, total))
 }
 
