@@ -226,13 +226,34 @@ fn search_phrase(text: &str) -> String {
 /// Phrases with at least this many characters can use SQLite's trigram index.
 const INDEXED_PHRASE_MIN_CHARS: usize = 3;
 
+/// A phrase found through SQLite's trigram index: the FTS5 expression that finds candidates,
+/// and the phrase they must then contain when the expression alone does not say so.
+#[derive(Debug)]
+struct Indexed {
+    expression: String,
+    contains: Option<String>,
+}
+
 /// How a list's free text (`q` filters and the search box) is matched.
 #[derive(Debug, Default)]
 struct Search {
     /// SQLite: the one phrase matched through `channel_search`, which then drives the query.
-    indexed: Option<String>,
+    indexed: Option<Indexed>,
     /// Substrings matched with `LIKE` (PostgreSQL's trigram index serves these by itself).
     scanned: Vec<String>,
+}
+
+/// The distinct trigrams of `phrase`, in order.
+fn trigrams(phrase: &str) -> Vec<String> {
+    let chars: Vec<char> = phrase.chars().collect();
+    let mut out: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        let trigram: String = window.iter().collect();
+        if !out.contains(&trigram) {
+            out.push(trigram);
+        }
+    }
+    out
 }
 
 impl Search {
@@ -253,20 +274,81 @@ impl Search {
             if search.indexed.is_none()
                 && db.backend() == Backend::Sqlite
                 && phrase.chars().count() >= INDEXED_PHRASE_MIN_CHARS
+                && let Some(indexed) = Self::through_index(db, &phrase).await?
             {
-                let fts = dialect::fts5_phrase(&phrase);
-                let matches = sqlx::query_scalar::<_, i64>(dialect::SQLITE_CHANNEL_SEARCH_PROBE)
-                    .bind(&fts)
-                    .fetch_one(db.pool())
-                    .await?;
-                if matches <= dialect::SQLITE_CHANNEL_SEARCH_INDEXED_MAX {
-                    search.indexed = Some(fts);
-                    continue;
-                }
+                search.indexed = Some(indexed);
+                continue;
             }
             search.scanned.push(phrase);
         }
         Ok(search)
+    }
+
+    /// How to find `phrase` through the trigram index, or `None` when it is so common that
+    /// scanning the partner's channels costs less. FTS5 reads the whole position list of every
+    /// trigram of a phrase, and a phrase of common words ("client 1067") pays for each; so the
+    /// index is asked for the rows holding its two rarest trigrams, and those rows for the phrase.
+    async fn through_index(db: &crate::Db, phrase: &str) -> Result<Option<Indexed>, StoreError> {
+        let trigrams = trigrams(phrase);
+        let stats = db.trigram_stats();
+        let mut counted: Vec<(i64, &String)> = Vec::with_capacity(trigrams.len());
+        let mut counts = Select::new("");
+        let mut unknown = 0;
+        for (i, trigram) in trigrams.iter().enumerate() {
+            if let Some(n) = stats.get(trigram) {
+                counted.push((n, trigram));
+                continue;
+            }
+            if unknown > 0 {
+                counts.push(" UNION ALL ");
+            }
+            unknown += 1;
+            counts
+                .push("SELECT ")
+                .bind(Bind::Int(i64::try_from(i).unwrap_or(i64::MAX)))
+                .push(dialect::SQLITE_TRIGRAM_COUNT)
+                .bind(Bind::Text(dialect::fts5_phrase(trigram)))
+                .push(dialect::SQLITE_TRIGRAM_COUNT_END);
+        }
+        if unknown > 0 {
+            for count in counts.fetch_all::<TrigramCount, _>(db.pool()).await? {
+                if let Some(trigram) = usize::try_from(count.i).ok().and_then(|i| trigrams.get(i)) {
+                    stats.put(trigram.clone(), count.n);
+                    counted.push((count.n, trigram));
+                }
+            }
+        }
+        counted.sort_by_key(|(n, _)| *n);
+        // A phrase of exactly three characters is its own trigram; any longer one is checked.
+        let contains =
+            (phrase.chars().count() > INDEXED_PHRASE_MIN_CHARS).then(|| phrase.to_owned());
+        match counted.as_slice() {
+            [(n, rarest), rest @ ..] if *n <= dialect::SQLITE_TRIGRAM_COUNT_MAX => {
+                let mut expression = dialect::fts5_phrase(rarest);
+                if let Some((_, next)) = rest.first() {
+                    expression.push_str(" AND ");
+                    expression.push_str(&dialect::fts5_phrase(next));
+                }
+                Ok(Some(Indexed {
+                    expression,
+                    contains,
+                }))
+            }
+            _ => {
+                // Every trigram is common: the whole phrase may still be rare.
+                let expression = dialect::fts5_phrase(phrase);
+                let matches = sqlx::query_scalar::<_, i64>(dialect::SQLITE_CHANNEL_SEARCH_PROBE)
+                    .bind(&expression)
+                    .fetch_one(db.pool())
+                    .await?;
+                Ok(
+                    (matches <= dialect::SQLITE_CHANNEL_SEARCH_INDEXED_MAX).then_some(Indexed {
+                        expression,
+                        contains: None,
+                    }),
+                )
+            }
+        }
     }
 
     /// ` FROM …` of a list query: the trigram index first when it drives the query.
@@ -317,9 +399,16 @@ fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, search: 
             }
         }
     }
-    if let Some(phrase) = &search.indexed {
+    if let Some(indexed) = &search.indexed {
+        q.push(dialect::SQLITE_CHANNEL_SEARCH_PARTNER)
+            .bind(Bind::Text(partner.to_string()));
         q.push(dialect::SQLITE_CHANNEL_SEARCH_MATCH)
-            .bind(Bind::Text(phrase.clone()));
+            .bind(Bind::Text(indexed.expression.clone()));
+        if let Some(phrase) = &indexed.contains {
+            q.push(dialect::SQLITE_CHANNEL_SEARCH_CONTAINS)
+                .bind(Bind::Text(phrase.clone()))
+                .push(") > 0");
+        }
     }
     for phrase in &search.scanned {
         q.push(" AND c.search_text LIKE ")
@@ -384,6 +473,12 @@ pub async fn list_json(
 /// Wraps a page of `j` objects (in list order: the inner query's `ORDER BY … LIMIT` makes it a
 /// co-routine that yields its rows in order, and `group_concat` appends them as they come).
 const SQLITE_ARRAY: &str = "SELECT '[' || COALESCE(group_concat(j, ','), '') || ']' AS j, COUNT(*) AS n, MAX(total) AS total FROM (";
+
+#[derive(sqlx::FromRow)]
+struct TrigramCount {
+    i: i64,
+    n: i64,
+}
 
 #[derive(sqlx::FromRow)]
 struct JsonRow {
@@ -455,14 +550,28 @@ where
     let mut page = Select::new(array.unwrap_or(""));
     page.push(select);
     if counted_by_page {
-        page.push(", COUNT(*) OVER () AS total");
-    } else if array.is_some() {
-        page.push(", 0 AS total");
+        // The window needs every match, so it runs over ids alone; the page's columns (and
+        // JSON objects) are then built for the rows of the page only.
+        page.push(", p.total AS total FROM (SELECT c.id AS page_id, COUNT(*) OVER () AS total");
+        page.push(search.from());
+        if needs_joins(query) {
+            page.push(JOINS);
+        }
+        where_clause(&mut page, partner, query, &search);
+        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+        page.limit(query.limit, Some(query.offset));
+        page.push(") p CROSS JOIN channels c ON c.id = p.page_id")
+            .push(JOINS);
+        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+    } else {
+        if array.is_some() {
+            page.push(", 0 AS total");
+        }
+        page.push(search.from()).push(JOINS);
+        where_clause(&mut page, partner, query, &search);
+        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+        page.limit(query.limit, Some(query.offset));
     }
-    page.push(search.from()).push(JOINS);
-    where_clause(&mut page, partner, query, &search);
-    page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-    page.limit(query.limit, Some(query.offset));
     if array.is_some() {
         page.push(")");
     }
@@ -498,6 +607,59 @@ pub struct ExportPosition {
     pub after: Option<Cursor>,
 }
 
+/// A channel as a line of the CSV export: only what the export shows, and where the row is.
+#[derive(Clone, Debug)]
+pub struct ExportRow {
+    pub id: String,
+    pub created_ms: i64,
+    pub client_name: String,
+    pub client_organisation: Option<String>,
+    pub client_email: Option<String>,
+    pub phone_number: String,
+    pub phone_name: String,
+    pub status: ChannelStatus,
+    pub waba_business_status: Option<String>,
+    pub waba_fb_account_status: String,
+}
+
+/// The export's columns: a third of [`COLUMNS`], which is what 100,000 rows cost to decode.
+const EXPORT_COLUMNS: &str = "SELECT c.id, c.created_ms, cl.name AS client_name,
+        cl.organisation AS client_organisation, cl.contact_email AS client_email,
+        c.phone_number, c.phone_name, c.status, w.business_status AS waba_business_status,
+        w.fb_account_status AS waba_fb_account_status";
+
+#[derive(sqlx::FromRow)]
+struct ExportRowColumns {
+    id: String,
+    created_ms: i64,
+    client_name: String,
+    client_organisation: Option<String>,
+    client_email: Option<String>,
+    phone_number: String,
+    phone_name: String,
+    status: String,
+    waba_business_status: Option<String>,
+    waba_fb_account_status: String,
+}
+
+impl TryFrom<ExportRowColumns> for ExportRow {
+    type Error = StoreError;
+    fn try_from(r: ExportRowColumns) -> Result<Self, StoreError> {
+        Ok(ExportRow {
+            status: parse_column("channels.status", &r.status, ChannelStatus::parse)?,
+            id: r.id,
+            created_ms: r.created_ms,
+            client_name: r.client_name,
+            client_organisation: r.client_organisation,
+            client_email: r.client_email,
+            phone_number: r.phone_number,
+            phone_name: r.phone_name,
+            waba_business_status: r.waba_business_status,
+            waba_fb_account_status: r.waba_fb_account_status,
+        })
+    }
+}
+
 /// The next `limit` channels of an export, without a count. Newest-first exports (the default)
 /// continue after the last row read, so every batch costs the same and a number added meanwhile
 /// cannot shift rows between batches; other orders page by offset.
@@ -508,11 +670,11 @@ pub async fn export_batch(
     text: Option<&str>,
     position: &ExportPosition,
     limit: i64,
-) -> Result<Vec<ChannelView>, StoreError> {
+) -> Result<Vec<ExportRow>, StoreError> {
     let newest_first =
         matches!(query.sort.as_slice(), [key] if key.field == "created_at" && key.descending);
     let search = Search::plan(db, query, text).await?;
-    let mut page = Select::new(COLUMNS);
+    let mut page = Select::new(EXPORT_COLUMNS);
     page.push(search.from()).push(JOINS);
     where_clause(&mut page, partner, query, &search);
     if newest_first {
@@ -535,8 +697,8 @@ pub async fn export_batch(
         page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
         page.limit(limit, Some(position.offset));
     }
-    let rows = page.fetch_all::<Row, _>(db.pool()).await?;
-    rows.into_iter().map(ChannelView::try_from).collect()
+    let rows = page.fetch_all::<ExportRowColumns, _>(db.pool()).await?;
+    rows.into_iter().map(ExportRow::try_from).collect()
 }
 
 pub async fn get<'e>(

@@ -49,6 +49,7 @@ pub struct Db {
     /// SQLite has one writer at a time. Writers queue here, in order, instead of meeting at the
     /// file lock, where SQLite's busy handler would put them to sleep for up to 100 ms a try.
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    trigram_stats: Arc<crate::search_stats::TrigramStats>,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
@@ -139,6 +140,7 @@ impl Db {
             pool,
             backend,
             write_turn: Arc::new(tokio::sync::Mutex::new(())),
+            trigram_stats: Arc::default(),
         })
     }
 
@@ -152,6 +154,10 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn trigram_stats(&self) -> &crate::search_stats::TrigramStats {
+        &self.trigram_stats
     }
 
     pub fn backend(&self) -> Backend {

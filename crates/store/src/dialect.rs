@@ -72,10 +72,28 @@ pub const SQLITE_CHANNEL_SEARCH_FROM: &str =
 /// The condition that goes with [`SQLITE_CHANNEL_SEARCH_FROM`]; binds an [`fts5_phrase`].
 pub const SQLITE_CHANNEL_SEARCH_MATCH: &str = " AND s.channel_search MATCH ";
 
+/// With [`SQLITE_CHANNEL_SEARCH_FROM`]: the partner as the index holds it, tested before the
+/// channel row is looked up; binds the partner id.
+pub const SQLITE_CHANNEL_SEARCH_PARTNER: &str = " AND s.partner_id = ";
+
 /// Up to this many indexed matches (over all partners) the trigram index drives a list: every
 /// match costs a lookup of its channel. A broader phrase is cheaper to find by scanning the
 /// partner's covering index, which also yields the rows already in list order.
 pub const SQLITE_CHANNEL_SEARCH_INDEXED_MAX: i64 = 10_000;
+
+/// The rest of a condition on `channel_search s` that holds when the row's text contains `$n`
+/// (lower-cased, as `search_text` is). `instr`, not `LIKE`: FTS5 would take a `LIKE` on its
+/// column as one more index lookup of every trigram, which is what the caller avoids.
+pub const SQLITE_CHANNEL_SEARCH_CONTAINS: &str = " AND instr(s.search_text, ";
+
+/// After `SELECT $i`, one row of a `UNION ALL`: how many channels (of every partner) hold
+/// trigram `$n` (an [`fts5_phrase`]), counting no further than one past
+/// [`SQLITE_TRIGRAM_COUNT_MAX`].
+pub const SQLITE_TRIGRAM_COUNT: &str = " AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channel_search WHERE channel_search MATCH ";
+pub const SQLITE_TRIGRAM_COUNT_END: &str = " LIMIT 2001) AS t";
+
+/// A trigram held by at most this many channels is rare enough to find candidates by.
+pub const SQLITE_TRIGRAM_COUNT_MAX: i64 = 2_000;
 
 /// How many channels (of every partner) match phrase `$1`, counting no further than one past
 /// [`SQLITE_CHANNEL_SEARCH_INDEXED_MAX`] (a literal: a bound LIMIT makes SQLite re-prepare).

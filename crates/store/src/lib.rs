@@ -18,6 +18,7 @@ pub mod mail;
 pub mod notifications;
 pub mod partners;
 pub mod password_resets;
+mod search_stats;
 pub mod select;
 pub mod sessions;
 pub mod staff;

@@ -305,7 +305,7 @@ pub async fn export_batch(
     text: Option<&str>,
     position: &store::channels::ExportPosition,
     limit: i64,
-) -> Result<Vec<ChannelView>, AppError> {
+) -> Result<Vec<store::channels::ExportRow>, AppError> {
     Ok(store::channels::export_batch(&state.db, &partner.id, query, text, position, limit).await?)
 }
 

@@ -504,6 +504,8 @@ async fn free_text_matches_substrings_of_this_partners_channels() {
             ("+4915123450002", 1),           // the number as written
             ("plain.shop@client", 1),        // the email
             ("support acme", 0),             // words in another order are another phrase
+            ("0001 4915123450001 4915", 0),  // each trigram is in one channel's text, it is not
+            ("0000", 0),                     // one trigram twice, held by every number once
             ("4915123450009", 0),            // another partner's number
             ("quote \"blue\" ltd plain", 0), // nothing contains it
             ("%", 3),                        // wildcards are ignored: this is no filter at all
