@@ -13,6 +13,7 @@ mod integration_browser;
 mod mail_smtp;
 mod openapi;
 mod ops;
+mod profile;
 mod staff;
 mod support;
 mod support_selftest;
