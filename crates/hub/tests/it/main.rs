@@ -14,6 +14,7 @@ mod mail_smtp;
 mod openapi;
 mod ops;
 mod profile;
+mod profile_browser;
 mod staff;
 mod support;
 mod support_selftest;
