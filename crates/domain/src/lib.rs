@@ -8,6 +8,7 @@ pub mod field;
 pub mod ids;
 pub mod ip_policy;
 pub mod listing;
+pub mod logo;
 pub mod partner;
 pub mod permission;
 pub mod phone;
@@ -29,6 +30,7 @@ pub use ids::{
 };
 pub use ip_policy::{AllowList, Cidr};
 pub use listing::{FilterValue, ListQuery, ListSpec, RawList, SortKey};
+pub use logo::{BrandName, LogoError, LogoFormat};
 pub use partner::{Currency, PartnerName, PaymentModel};
 pub use permission::partner_permission;
 pub use phone::PhoneNumber;

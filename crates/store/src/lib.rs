@@ -14,6 +14,7 @@ pub mod dialect;
 mod error;
 pub mod invitations;
 pub mod jobs;
+pub mod logos;
 pub mod mail;
 pub mod notifications;
 pub mod partners;

@@ -274,6 +274,16 @@ pub struct PartnerSettings {
     pub default_data_storage_region: Option<String>,
     pub webhook_url: Option<String>,
     pub redirect_url: Option<String>,
+    /// 0 or 1 (portable booleans); meaningful for Partner-Payment partners only.
+    pub allow_client_to_add_phone_no: i64,
+    /// The content hash of the partner's logo, which names its public URL; `None` without one.
+    pub logo_hash: Option<String>,
+}
+
+impl PartnerSettings {
+    pub fn allows_clients_to_add_numbers(&self) -> bool {
+        self.allow_client_to_add_phone_no != 0
+    }
 }
 
 pub async fn settings<'e>(
@@ -281,9 +291,11 @@ pub async fn settings<'e>(
     partner: &PartnerId,
 ) -> Result<Option<PartnerSettings>, StoreError> {
     Ok(sqlx::query_as::<_, PartnerSettings>(
-        "SELECT brand_name, solution_id, country, default_hosting_type, default_data_storage_region,
-                webhook_url, redirect_url
-           FROM partners WHERE id = $1",
+        "SELECT p.brand_name, p.solution_id, p.country, p.default_hosting_type,
+                p.default_data_storage_region, p.webhook_url, p.redirect_url,
+                p.allow_client_to_add_phone_no, l.content_hash AS logo_hash
+           FROM partners p LEFT JOIN partner_logos l ON l.partner_id = p.id
+          WHERE p.id = $1",
     )
     .bind(partner.as_str())
     .fetch_optional(ex)
@@ -310,5 +322,19 @@ pub async fn update_settings<'e>(
     .bind(partner.as_str())
     .execute(ex)
     .await?;
+    Ok(())
+}
+
+/// Turn Allow clients to add phone number on or off.
+pub async fn set_allow_client_to_add_phone_no<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    allow: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE partners SET allow_client_to_add_phone_no = $1 WHERE id = $2")
+        .bind(i64::from(allow))
+        .bind(partner.as_str())
+        .execute(ex)
+        .await?;
     Ok(())
 }

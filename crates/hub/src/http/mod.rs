@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod docs;
 pub mod extract;
+pub mod onboarding;
 pub mod ops;
 pub mod pages;
 pub mod session;
@@ -178,6 +179,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/partner/{partner_id}/integration/webhooks/{event_id}/resend",
             post(pages::webhooks::resend),
+        )
+        .route(
+            "/partner/{partner_id}/profile",
+            get(pages::profile::show)
+                .post(pages::profile::save)
+                .layer(DefaultBodyLimit::max(pages::profile::FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/partner/{partner_id}/profile/preview",
+            get(pages::profile::preview)
+                .post(pages::profile::preview_unsaved)
+                .layer(DefaultBodyLimit::max(pages::profile::FORM_BODY_LIMIT)),
+        )
+        .route(
+            "/partner/{partner_id}/profile/logo/remove",
+            post(pages::profile::remove_logo),
+        )
+        .route(
+            "/logos/{partner_id}/{file}",
+            get(pages::profile::serve_logo),
         )
         .route(
             "/partner/{partner_id}/notifications",

@@ -147,6 +147,64 @@ async fn ensure_demo_webhook(state: &AppState, demo: &PartnerId) -> Result<(), A
     Ok(())
 }
 
+/// A logo drawn in code: a blue-to-green disc with a white ring, as a PNG.
+fn demo_logo_png() -> Result<Vec<u8>, AppError> {
+    const SIDE: u32 = 256;
+    let centre = f64::from(SIDE) / 2.0;
+    let picture = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| {
+        let (dx, dy) = (f64::from(x) - centre, f64::from(y) - centre);
+        let r = (dx * dx + dy * dy).sqrt();
+        let t = f64::from(x + y) / f64::from(2 * SIDE);
+        // Channels stay within 0..=255 by construction; `as u8` only drops the fraction.
+        let mix = |a: f64, b: f64| (a + (b - a) * t) as u8;
+        if r > 120.0 {
+            image::Rgba([0, 0, 0, 0])
+        } else if (78.0..92.0).contains(&r) {
+            image::Rgba([255, 255, 255, 255])
+        } else {
+            image::Rgba([mix(37.0, 16.0), mix(99.0, 185.0), mix(235.0, 129.0), 255])
+        }
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgba8(picture)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(bytes)
+}
+
+/// Give Demo Partner a brand name and a logo, so the Profile tab and its preview look alive;
+/// what someone set on the Profile tab is kept.
+async fn ensure_demo_profile(state: &AppState, demo: &PartnerId) -> Result<(), AppError> {
+    let Some(partner) = store::partners::get(state.db.pool(), demo).await? else {
+        return Ok(());
+    };
+    let stored = crate::services::profile::profile(state, demo).await?;
+    let brand_name = match stored.brand_name {
+        Some(_) => None,
+        None => Some(Some(domain::BrandName::parse("Demo Cloud Messaging")?)),
+    };
+    let logo = match stored.logo {
+        Some(_) => None,
+        None => Some(
+            crate::services::profile::check_logo(demo_logo_png()?)
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?,
+        ),
+    };
+    if brand_name.is_none() && logo.is_none() {
+        return Ok(());
+    }
+    let change = crate::services::profile::ProfileChange {
+        brand_name,
+        logo,
+        allow_client_to_add_phone_no: None,
+    };
+    crate::services::profile::save(state, &partner, &change, &Actor::System).await
+}
+
 pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError> {
     let hash = passwords::hash(password).await?;
     let demo = ensure_partner(
@@ -205,6 +263,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     .await?;
     ensure_pending_invitation(state, &demo).await?;
     ensure_demo_webhook(state, &demo).await?;
+    ensure_demo_profile(state, &demo).await?;
     crate::services::demo_accounts::seed(state, &demo, &other).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {

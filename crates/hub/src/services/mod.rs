@@ -10,6 +10,7 @@ pub mod dev_sink;
 pub mod events;
 pub mod mail;
 pub mod partners;
+pub mod profile;
 pub mod users;
 pub mod webhook_client;
 pub mod webhooks;

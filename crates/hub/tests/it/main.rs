@@ -13,6 +13,8 @@ mod integration_browser;
 mod mail_smtp;
 mod openapi;
 mod ops;
+mod profile;
+mod profile_browser;
 mod staff;
 mod support;
 mod support_selftest;

@@ -8,6 +8,8 @@ const SECTIONS: &[&str] = &[
     "/accounts",
     "/integration",
     "/profile",
+    "/profile/preview?screen=onboarding",
+    "/profile/preview?screen=migration",
     "/users",
     "/api-keys",
     "/billing",

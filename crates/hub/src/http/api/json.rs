@@ -17,7 +17,9 @@ pub struct Partner<'a> {
     pub id: &'a domain::PartnerId,
     pub name: &'a str,
     pub brand_name: Option<&'a str>,
-    pub logo_url: Option<&'a str>,
+    /// Absolute URL of the company logo (PNG, named by its content hash, cached for a year);
+    /// `null` without a logo.
+    pub logo_url: Option<String>,
     pub webhook_url: Option<&'a str>,
     pub partner_redirect_url: Option<&'a str>,
     pub country: Option<&'a str>,
@@ -25,6 +27,8 @@ pub struct Partner<'a> {
     pub currency: &'a str,
     /// `partner_payment` or `direct_payment`.
     pub payment_model: &'a str,
+    /// Whether existing clients may add numbers through Integrated Onboarding. Set by
+    /// Partner-Payment partners; always `true` for Direct-Payment partners.
     pub allow_client_to_add_phone_no: bool,
     pub solution_id: Option<&'a str>,
     /// `cloud_api` or `on_premise`.
@@ -48,18 +52,25 @@ pub struct AutoApprove {
     pub auto_approve: bool,
 }
 
-pub fn partner<'a>(p: &'a StorePartner, s: &'a PartnerSettings) -> Partner<'a> {
+/// The partner object; `logo_url` is the absolute URL of its stored logo, if any.
+pub fn partner<'a>(
+    p: &'a StorePartner,
+    s: &'a PartnerSettings,
+    logo_url: Option<String>,
+) -> Partner<'a> {
     Partner {
         id: &p.id,
         name: &p.name,
         brand_name: s.brand_name.as_deref(),
-        logo_url: None,
+        logo_url,
         webhook_url: s.webhook_url.as_deref(),
         partner_redirect_url: s.redirect_url.as_deref(),
         country: s.country.as_deref(),
         currency: p.currency.as_str(),
         payment_model: p.payment_model.as_str(),
-        allow_client_to_add_phone_no: true,
+        // Direct-Payment clients pay for their own numbers: nothing stops them adding one.
+        allow_client_to_add_phone_no: p.payment_model == domain::PaymentModel::DirectPayment
+            || s.allows_clients_to_add_numbers(),
         solution_id: s.solution_id.as_deref(),
         default_hosting_type: &s.default_hosting_type,
         default_data_storage_region: s.default_data_storage_region.as_deref(),

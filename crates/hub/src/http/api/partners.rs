@@ -6,6 +6,7 @@ use crate::error::{ApiError, AppError};
 use crate::http::extract::ClientMeta;
 use crate::services::api_keys;
 use crate::services::auth::LoginError;
+use crate::services::profile::{self, ProfileChange};
 use crate::services::webhooks::{self, UrlKind};
 use crate::state::AppState;
 use axum::Json;
@@ -125,7 +126,7 @@ pub async fn list(
         let settings = settings_of(&state, &partner).await?;
         rows.push((partner, settings));
     }
-    let partners = rows.iter().map(|(p, s)| json::partner(p, s)).collect();
+    let partners = rows.iter().map(|(p, s)| object(&state, p, s)).collect();
     Ok(Json(json::PartnerList { partners }).into_response())
 }
 
@@ -155,7 +156,20 @@ pub async fn partner_response(
     partner: &store::partners::Partner,
 ) -> Result<Response, ApiError> {
     let settings = settings_of(state, partner).await?;
-    Ok(Json(json::partner(partner, &settings)).into_response())
+    Ok(Json(object(state, partner, &settings)).into_response())
+}
+
+/// The partner object with its logo's absolute URL.
+fn object<'a>(
+    state: &AppState,
+    partner: &'a store::partners::Partner,
+    settings: &'a PartnerSettings,
+) -> json::Partner<'a> {
+    let logo_url = settings
+        .logo_hash
+        .as_deref()
+        .map(|hash| profile::logo_url(state, &partner.id, hash));
+    json::partner(partner, settings, logo_url)
 }
 
 /// Fields that are sent change; absent fields stay. (More fields arrive with the Integration
@@ -163,10 +177,16 @@ pub async fn partner_response(
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerPatch {
-    /// At most 100 printable characters; `null` clears it.
+    /// The name clients see on the onboarding pages: 1–80 characters (trimmed, no control
+    /// characters); `null` clears it.
     #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>, required = false)]
+    #[schema(value_type = Option<String>, required = false, max_length = 80)]
     brand_name: Option<Option<String>>,
+    /// Partner-Payment partners only (422 for Direct-Payment): whether existing clients may add
+    /// numbers through Integrated Onboarding.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>, required = false)]
+    allow_client_to_add_phone_no: Option<bool>,
     /// At most 100 printable characters; `null` clears it.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>, required = false)]
@@ -232,7 +252,7 @@ fn bounded(
         (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found", body = json::ErrorEnvelope),
-        (status = 422, description = "A change that is impossible now (e.g. back to On-Premise hosting)", body = json::ErrorEnvelope),
+        (status = 422, description = "A change that is impossible now (e.g. back to On-Premise hosting, or `allow_client_to_add_phone_no` for a Direct-Payment partner)", body = json::ErrorEnvelope),
         (status = 413, description = "Body too large", body = json::ErrorEnvelope),
         (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
         (status = 500, description = "Server fault", body = json::ErrorEnvelope),
@@ -246,7 +266,13 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     ctx.require_owner()?;
     let mut errors = Vec::new();
-    let brand = bounded("brand_name", body.brand_name, &mut errors);
+    let brand = body.brand_name.map(|b| {
+        b.and_then(|b| {
+            domain::BrandName::parse(&b)
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+    });
     let solution = bounded("solution_id", body.solution_id, &mut errors);
     let mut url = |kind: UrlKind, value: Option<Option<String>>| {
         value.map(|v| {
@@ -275,6 +301,13 @@ pub async fn patch(
     if !errors.is_empty() {
         return Err(ApiError(AppError::Validation(errors)));
     }
+    let profile_change = ProfileChange {
+        brand_name: brand,
+        logo: None,
+        allow_client_to_add_phone_no: body.allow_client_to_add_phone_no,
+    };
+    // Refused before anything else is written, so a 422 changes nothing.
+    profile::check_change(&ctx.partner, &profile_change)?;
     if hosting_type.is_some() || region.is_some() {
         webhooks::set_defaults(
             &state,
@@ -307,11 +340,15 @@ pub async fn patch(
         )
         .await?;
     }
-    if brand.is_some() || solution.is_some() {
+    if profile_change.brand_name.is_some() || profile_change.allow_client_to_add_phone_no.is_some()
+    {
+        profile::save(&state, &ctx.partner, &profile_change, &ctx.actor).await?;
+    }
+    if solution.is_some() {
         store::partners::update_settings(
             state.db.pool(),
             &ctx.partner.id,
-            brand.as_ref().map(|b| b.as_deref()),
+            None,
             solution.as_ref().map(|s| s.as_deref()),
         )
         .await?;
@@ -320,12 +357,15 @@ pub async fn patch(
             &state,
             &ctx.actor,
             Some(&ctx.partner.id),
-            "partner.update",
+            "partner.solution_id",
             ctx.partner.id.as_str(),
-            "",
+            solution
+                .as_ref()
+                .and_then(|s| s.as_deref())
+                .unwrap_or("(cleared)"),
         )
         .await?;
     }
     let settings = settings_of(&state, &ctx.partner).await?;
-    Ok(Json(json::partner(&ctx.partner, &settings)).into_response())
+    Ok(Json(object(&state, &ctx.partner, &settings)).into_response())
 }

@@ -34,7 +34,7 @@ pub async fn section(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     // Sections with pages of their own have their own routes; only the rest render here.
-    let own_pages = ["users", "accounts", "api-keys", "integration"];
+    let own_pages = ["users", "accounts", "api-keys", "integration", "profile"];
     let Some(item) = MENU
         .iter()
         .find(|m| m.slug == section && !own_pages.contains(&m.slug))

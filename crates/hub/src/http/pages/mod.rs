@@ -7,5 +7,6 @@ pub mod dashboard;
 pub mod dev_sink;
 pub mod integration;
 pub mod notifications;
+pub mod profile;
 pub mod users;
 pub mod webhooks;

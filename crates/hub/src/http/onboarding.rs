@@ -1,0 +1,134 @@
+//! The Integrated Onboarding screens a partner's clients see first — sign-up and migration —
+//! as reusable templates. A small view (`Brand`: the partner's brand name and logo) drives them,
+//! and `Mode` says whether they are live forms or the Profile preview's inert copies, so the
+//! preview shows exactly what the real pages (`/dashboard/app/{partner_id}`) will render.
+//! The platform's own branding is part of the frame and cannot be switched off: no
+//! white-labelling.
+
+use crate::http::views::Chrome;
+use askama::Template;
+use askama_web::WebTemplate;
+
+/// The partner as its clients see it on these screens.
+#[derive(Clone, Debug)]
+pub struct Brand {
+    pub partner_id: String,
+    /// The brand name, or the partner's name when it has none.
+    pub brand_name: String,
+    /// Where the logo image comes from: its public URL, or a `data:` URL in an unsaved preview.
+    pub logo_src: Option<String>,
+}
+
+/// Live forms, or the preview's copies that cannot be sent.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Live {
+        /// Where the screen's form posts.
+        action: String,
+    },
+    Preview(PreviewBar),
+}
+
+/// What the preview banner offers around the screen.
+#[derive(Clone, Debug)]
+pub struct PreviewBar {
+    /// Back to the Profile tab.
+    pub back_href: String,
+    /// Links to the other screen; only for saved values (unsaved values live in one POST).
+    pub onboarding_href: Option<String>,
+    pub migration_href: Option<String>,
+    /// The values shown are not saved yet.
+    pub unsaved: bool,
+}
+
+impl Mode {
+    pub fn preview(&self) -> Option<&PreviewBar> {
+        match self {
+            Mode::Preview(bar) => Some(bar),
+            Mode::Live { .. } => None,
+        }
+    }
+
+    pub fn is_preview(&self) -> bool {
+        matches!(self, Mode::Preview(_))
+    }
+
+    /// The form's action; empty in a preview (the form also has no method and is disabled).
+    pub fn action(&self) -> &str {
+        match self {
+            Mode::Live { action } => action,
+            Mode::Preview(_) => "",
+        }
+    }
+}
+
+/// Which first screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Sign-up of a new client (with "Log in instead").
+    Signup,
+    /// Bringing a number that is live at another provider.
+    Migration,
+}
+
+impl Screen {
+    /// `onboarding` (the default) or `migration`.
+    pub fn parse(raw: &str) -> Screen {
+        match raw {
+            "migration" => Screen::Migration,
+            _ => Screen::Signup,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Screen::Signup => "onboarding",
+            Screen::Migration => "migration",
+        }
+    }
+}
+
+/// The first screen of Integrated Onboarding: a new client signs up.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/signup.html")]
+pub struct SignupScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    /// Where "Log in instead" leads.
+    pub login_href: String,
+}
+
+/// The first screen of a migration: the number that is live elsewhere, and a code request.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/migration.html")]
+pub struct MigrationScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+}
+
+/// Render `screen` for `brand` in `mode`.
+pub fn render(
+    chrome: Chrome,
+    brand: Brand,
+    mode: Mode,
+    screen: Screen,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match screen {
+        Screen::Signup => SignupScreen {
+            login_href: format!("/dashboard/app/{}?next=login", brand.partner_id),
+            chrome,
+            brand,
+            mode,
+        }
+        .into_response(),
+        Screen::Migration => MigrationScreen {
+            chrome,
+            brand,
+            mode,
+        }
+        .into_response(),
+    }
+}
