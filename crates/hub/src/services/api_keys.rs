@@ -238,7 +238,10 @@ pub struct KeyCache {
 
 #[derive(Debug, Clone)]
 struct CachedKey {
-    key: Option<PartnerKey>,
+    /// The key and the partner it acts for, read together: an API call then needs no query to
+    /// know its partner (a change to the partner's own row reaches other processes within
+    /// the same `KEY_CACHE_TTL_MS` as a revocation does).
+    key: Option<(PartnerKey, Partner)>,
     fetched_ms: i64,
     touched_ms: i64,
 }
@@ -271,22 +274,27 @@ impl KeyCache {
 
     fn forget(&self, id: &ApiKeyId) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, e| e.key.as_ref().is_none_or(|k| &k.id != id));
+            entries.retain(|_, e| e.key.as_ref().is_none_or(|(k, _)| &k.id != id));
         }
     }
 }
 
-/// The partner a presented `X-API-Key` belongs to, and the key.
+/// A presented `X-API-Key` and the partner it belongs to.
 pub async fn partner_key(
     state: &AppState,
     presented: &str,
-) -> Result<Option<PartnerKey>, AppError> {
+) -> Result<Option<(PartnerKey, Partner)>, AppError> {
     let hash = TokenHash::of(presented);
     let now = state.now_ms();
     let mut entry = match state.key_cache.get(hash.as_str(), now) {
         Some(entry) => entry,
         None => {
-            let key = store::api_keys::partner_key_by_hash(state.db.pool(), &hash).await?;
+            let key = match store::api_keys::partner_key_by_hash(state.db.pool(), &hash).await? {
+                Some(key) => store::partners::get(state.db.pool(), &key.partner_id)
+                    .await?
+                    .map(|partner| (key, partner)),
+                None => None,
+            };
             CachedKey {
                 key,
                 fetched_ms: now,
@@ -294,7 +302,7 @@ pub async fn partner_key(
             }
         }
     };
-    if let Some(key) = &entry.key
+    if let Some((key, _)) = &entry.key
         && now - entry.touched_ms >= TOUCH_EVERY_MS
     {
         store::api_keys::touch_partner_key(state.db.pool(), &key.id, now).await?;

@@ -17,7 +17,10 @@ use store::partners::Partner;
 #[derive(Clone, Debug)]
 pub enum Principal {
     /// A partner API key: acts for exactly one partner, with an Owner's rights there.
-    Key { partner: PartnerId, key_id: String },
+    Key {
+        partner: Box<Partner>,
+        key_id: String,
+    },
     /// A bearer token: a person, with the role of each partner they belong to.
     User { user: UserId },
 }
@@ -28,9 +31,9 @@ impl Principal {
             let key = key.to_str().map_err(|_| unauthenticated())?;
             let found = api_keys::partner_key(state, key.trim()).await?;
             return found
-                .map(|k| Principal::Key {
-                    partner: k.partner_id,
-                    key_id: k.id.to_string(),
+                .map(|(key, partner)| Principal::Key {
+                    partner: Box::new(partner),
+                    key_id: key.id.to_string(),
                 })
                 .ok_or_else(unauthenticated);
         }
@@ -54,10 +57,7 @@ impl Principal {
     /// The partners this credential may use, with the role it has in each.
     pub async fn partners(&self, state: &AppState) -> Result<Vec<(Partner, Role)>, AppError> {
         match self {
-            Principal::Key { partner, .. } => Ok(store::partners::get(state.db.pool(), partner)
-                .await?
-                .map(|p| vec![(p, Role::Owner)])
-                .unwrap_or_default()),
+            Principal::Key { partner, .. } => Ok(vec![(partner.as_ref().clone(), Role::Owner)]),
             Principal::User { user } => Ok(store::partners::of_user(state.db.pool(), user)
                 .await?
                 .into_iter()
