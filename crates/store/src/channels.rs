@@ -234,26 +234,61 @@ struct Indexed {
     contains: Option<String>,
 }
 
+/// A phrase matched with `LIKE` on `c.search_text` (PostgreSQL's trigram index answers the
+/// patterns), and on PostgreSQL the phrase the rows must then contain when the patterns are
+/// only parts of it.
+#[derive(Debug)]
+struct Scanned {
+    patterns: Vec<String>,
+    contains: Option<String>,
+}
+
+impl Scanned {
+    fn whole(phrase: String) -> Scanned {
+        Scanned {
+            patterns: vec![format!("%{phrase}%")],
+            contains: None,
+        }
+    }
+}
+
 /// How a list's free text (`q` filters and the search box) is matched.
 #[derive(Debug, Default)]
 struct Search {
     /// SQLite: the one phrase matched through `channel_search`, which then drives the query.
     indexed: Option<Indexed>,
-    /// Substrings matched with `LIKE` (PostgreSQL's trigram index serves these by itself).
-    scanned: Vec<String>,
+    /// Phrases matched with `LIKE`.
+    scanned: Vec<Scanned>,
 }
 
-/// The distinct trigrams of `phrase`, in order.
-fn trigrams(phrase: &str) -> Vec<String> {
+/// The distinct trigrams of `phrase`, in order; for PostgreSQL only those of three letters or
+/// digits, the only ones `pg_trgm` takes from a `LIKE` pattern.
+fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
     let chars: Vec<char> = phrase.chars().collect();
     let mut out: Vec<String> = Vec::new();
     for window in chars.windows(3) {
+        if backend == Backend::Postgres && !window.iter().all(|c| c.is_alphanumeric()) {
+            continue;
+        }
         let trigram: String = window.iter().collect();
         if !out.contains(&trigram) {
             out.push(trigram);
         }
     }
     out
+}
+
+/// The rarest one or two of `trigrams`, when the rarest is rare enough to find candidates by.
+fn rarest<'t>(counted: &mut [(i64, &'t String)]) -> Option<Vec<&'t String>> {
+    counted.sort_by_key(|(n, _)| *n);
+    match counted {
+        [(n, first), rest @ ..] if *n <= dialect::TRIGRAM_COUNT_MAX => Some(
+            std::iter::once(*first)
+                .chain(rest.first().map(|(_, t)| *t))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 impl Search {
@@ -271,25 +306,32 @@ impl Search {
             .filter(|phrase| !phrase.is_empty());
         let mut search = Search::default();
         for phrase in phrases {
-            if search.indexed.is_none()
-                && db.backend() == Backend::Sqlite
-                && phrase.chars().count() >= INDEXED_PHRASE_MIN_CHARS
-                && let Some(indexed) = Self::through_index(db, &phrase).await?
-            {
-                search.indexed = Some(indexed);
+            if phrase.chars().count() < INDEXED_PHRASE_MIN_CHARS {
+                search.scanned.push(Scanned::whole(phrase));
                 continue;
             }
-            search.scanned.push(phrase);
+            match db.backend() {
+                Backend::Sqlite => {
+                    if search.indexed.is_none()
+                        && let Some(indexed) = Self::through_index(db, &phrase).await?
+                    {
+                        search.indexed = Some(indexed);
+                    } else {
+                        search.scanned.push(Scanned::whole(phrase));
+                    }
+                }
+                Backend::Postgres => search.scanned.push(Self::through_gin(db, phrase).await?),
+            }
         }
         Ok(search)
     }
 
-    /// How to find `phrase` through the trigram index, or `None` when it is so common that
-    /// scanning the partner's channels costs less. FTS5 reads the whole position list of every
-    /// trigram of a phrase, and a phrase of common words ("client 1067") pays for each; so the
-    /// index is asked for the rows holding its two rarest trigrams, and those rows for the phrase.
-    async fn through_index(db: &crate::Db, phrase: &str) -> Result<Option<Indexed>, StoreError> {
-        let trigrams = trigrams(phrase);
+    /// How many channels (of every partner) hold each trigram, counting no further than
+    /// [`dialect::TRIGRAM_COUNT_MAX`] + 1; from the minute-old counts where there are some.
+    async fn count_trigrams<'t>(
+        db: &crate::Db,
+        trigrams: &'t [String],
+    ) -> Result<Vec<(i64, &'t String)>, StoreError> {
         let stats = db.trigram_stats();
         let mut counted: Vec<(i64, &String)> = Vec::with_capacity(trigrams.len());
         let mut counts = Select::new("");
@@ -303,12 +345,13 @@ impl Search {
                 counts.push(" UNION ALL ");
             }
             unknown += 1;
+            let (count, probe) = dialect::trigram_count(db.backend(), trigram);
             counts
-                .push("SELECT ")
+                .push("SELECT CAST(")
                 .bind(Bind::Int(i64::try_from(i).unwrap_or(i64::MAX)))
-                .push(dialect::SQLITE_TRIGRAM_COUNT)
-                .bind(Bind::Text(dialect::fts5_phrase(trigram)))
-                .push(dialect::SQLITE_TRIGRAM_COUNT_END);
+                .push(count)
+                .bind(Bind::Text(probe))
+                .push(dialect::TRIGRAM_COUNT_END);
         }
         if unknown > 0 {
             for count in counts.fetch_all::<TrigramCount, _>(db.pool()).await? {
@@ -318,37 +361,57 @@ impl Search {
                 }
             }
         }
-        counted.sort_by_key(|(n, _)| *n);
+        Ok(counted)
+    }
+
+    /// How to find `phrase` through SQLite's trigram index, or `None` when it is so common that
+    /// scanning the partner's channels costs less. FTS5 reads the whole position list of every
+    /// trigram of a phrase, and a phrase of common words ("client 1067") pays for each; so the
+    /// index is asked for the rows holding its two rarest trigrams, and those rows for the phrase.
+    async fn through_index(db: &crate::Db, phrase: &str) -> Result<Option<Indexed>, StoreError> {
+        let trigrams = trigrams(phrase, Backend::Sqlite);
+        let mut counted = Self::count_trigrams(db, &trigrams).await?;
         // A phrase of exactly three characters is its own trigram; any longer one is checked.
         let contains =
             (phrase.chars().count() > INDEXED_PHRASE_MIN_CHARS).then(|| phrase.to_owned());
-        match counted.as_slice() {
-            [(n, rarest), rest @ ..] if *n <= dialect::SQLITE_TRIGRAM_COUNT_MAX => {
-                let mut expression = dialect::fts5_phrase(rarest);
-                if let Some((_, next)) = rest.first() {
-                    expression.push_str(" AND ");
-                    expression.push_str(&dialect::fts5_phrase(next));
-                }
-                Ok(Some(Indexed {
-                    expression,
-                    contains,
-                }))
-            }
-            _ => {
-                // Every trigram is common: the whole phrase may still be rare.
-                let expression = dialect::fts5_phrase(phrase);
-                let matches = sqlx::query_scalar::<_, i64>(dialect::SQLITE_CHANNEL_SEARCH_PROBE)
-                    .bind(&expression)
-                    .fetch_one(db.pool())
-                    .await?;
-                Ok(
-                    (matches <= dialect::SQLITE_CHANNEL_SEARCH_INDEXED_MAX).then_some(Indexed {
-                        expression,
-                        contains: None,
-                    }),
-                )
-            }
+        if let Some(rarest) = rarest(&mut counted) {
+            let expression = rarest
+                .iter()
+                .map(|t| dialect::fts5_phrase(t))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            return Ok(Some(Indexed {
+                expression,
+                contains,
+            }));
         }
+        // Every trigram is common: the whole phrase may still be rare.
+        let expression = dialect::fts5_phrase(phrase);
+        let matches = sqlx::query_scalar::<_, i64>(dialect::SQLITE_CHANNEL_SEARCH_PROBE)
+            .bind(&expression)
+            .fetch_one(db.pool())
+            .await?;
+        Ok(
+            (matches <= dialect::SQLITE_CHANNEL_SEARCH_INDEXED_MAX).then_some(Indexed {
+                expression,
+                contains: None,
+            }),
+        )
+    }
+
+    /// PostgreSQL's GIN index intersects the posting lists of every trigram of a `LIKE`
+    /// pattern, and common ones are long; the two rarest trigrams find the candidates instead,
+    /// which must then contain the whole phrase.
+    async fn through_gin(db: &crate::Db, phrase: String) -> Result<Scanned, StoreError> {
+        let trigrams = trigrams(&phrase, Backend::Postgres);
+        let mut counted = Self::count_trigrams(db, &trigrams).await?;
+        Ok(match rarest(&mut counted) {
+            Some(rarest) if !(rarest.len() == 1 && *rarest[0] == phrase) => Scanned {
+                patterns: rarest.iter().map(|t| format!("%{t}%")).collect(),
+                contains: Some(phrase),
+            },
+            _ => Scanned::whole(phrase),
+        })
     }
 
     /// ` FROM …` of a list query: the trigram index first when it drives the query.
@@ -410,9 +473,16 @@ fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, search: 
                 .push(") > 0");
         }
     }
-    for phrase in &search.scanned {
-        q.push(" AND c.search_text LIKE ")
-            .bind(Bind::Text(format!("%{phrase}%")));
+    for scanned in &search.scanned {
+        for pattern in &scanned.patterns {
+            q.push(" AND c.search_text LIKE ")
+                .bind(Bind::Text(pattern.clone()));
+        }
+        if let Some(phrase) = &scanned.contains {
+            q.push(dialect::POSTGRES_SEARCH_TEXT_CONTAINS)
+                .bind(Bind::Text(phrase.clone()))
+                .push(") > 0");
+        }
     }
 }
 

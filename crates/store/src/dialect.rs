@@ -86,14 +86,30 @@ pub const SQLITE_CHANNEL_SEARCH_INDEXED_MAX: i64 = 10_000;
 /// column as one more index lookup of every trigram, which is what the caller avoids.
 pub const SQLITE_CHANNEL_SEARCH_CONTAINS: &str = " AND instr(s.search_text, ";
 
-/// After `SELECT $i`, one row of a `UNION ALL`: how many channels (of every partner) hold
-/// trigram `$n` (an [`fts5_phrase`]), counting no further than one past
-/// [`SQLITE_TRIGRAM_COUNT_MAX`].
-pub const SQLITE_TRIGRAM_COUNT: &str = " AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channel_search WHERE channel_search MATCH ";
-pub const SQLITE_TRIGRAM_COUNT_END: &str = " LIMIT 2001) AS t";
+/// After `SELECT CAST($i`, one row of a `UNION ALL`: how many channels (of every partner) hold
+/// a trigram, counting no further than one past [`TRIGRAM_COUNT_MAX`]. Returns the SQL up to the
+/// trigram's placeholder and what to bind there: an [`fts5_phrase`] on SQLite, a `LIKE` pattern
+/// that `pg_trgm` answers on PostgreSQL.
+pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) {
+    match backend {
+        Backend::Sqlite => (
+            " AS BIGINT) AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channel_search WHERE channel_search MATCH ",
+            fts5_phrase(trigram),
+        ),
+        Backend::Postgres => (
+            " AS BIGINT) AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channels WHERE search_text LIKE ",
+            format!("%{trigram}%"),
+        ),
+    }
+}
+pub const TRIGRAM_COUNT_END: &str = " LIMIT 2001) AS t";
 
 /// A trigram held by at most this many channels is rare enough to find candidates by.
-pub const SQLITE_TRIGRAM_COUNT_MAX: i64 = 2_000;
+pub const TRIGRAM_COUNT_MAX: i64 = 2_000;
+
+/// The rest of a condition on `channels c` that holds when its `search_text` contains `$n`
+/// (both lower-cased); PostgreSQL spells SQLite's `instr` as `strpos`.
+pub const POSTGRES_SEARCH_TEXT_CONTAINS: &str = " AND strpos(c.search_text, ";
 
 /// How many channels (of every partner) match phrase `$1`, counting no further than one past
 /// [`SQLITE_CHANNEL_SEARCH_INDEXED_MAX`] (a literal: a bound LIMIT makes SQLite re-prepare).
