@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod browser_flows;
 mod cli;
+mod client_hub;
 mod integration_browser;
 mod mail_smtp;
 mod openapi;
