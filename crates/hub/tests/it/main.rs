@@ -14,6 +14,7 @@ mod integration_browser;
 mod mail_smtp;
 mod openapi;
 mod ops;
+mod partner_change;
 mod profile;
 mod profile_browser;
 mod staff;
