@@ -12,6 +12,7 @@ mod cli;
 mod client_hub;
 mod integration_browser;
 mod mail_smtp;
+mod migration;
 mod openapi;
 mod ops;
 mod partner_change;
