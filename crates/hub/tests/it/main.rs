@@ -10,6 +10,7 @@ mod bad_input;
 mod browser_flows;
 mod cli;
 mod client_hub;
+mod client_hub_browser;
 mod integration_browser;
 mod mail_smtp;
 mod migration;

@@ -161,7 +161,7 @@ async fn an_accepted_partner_change_moves_the_waba_numbers_and_client() {
         let res = post_form(&new_owner, &app, &format!("{page}/{id}/accept"), &[]).await;
         assert_eq!(res.status(), 303);
         let html = follow(&new_owner, &app, &page).await.1.text().await.unwrap();
-        assert!(html.contains("moved to you with its 2 numbers"), "{html}");
+        assert!(html.contains("with 2 numbers."), "{html}");
         // Accepting again is refused.
         assert_eq!(post_form(&new_owner, &app, &format!("{page}/{id}/accept"), &[]).await.status(), 422);
 

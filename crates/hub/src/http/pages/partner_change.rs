@@ -119,9 +119,13 @@ async fn decided(
     match outcome {
         Ok(r) => {
             let message = if accepted {
+                let numbers = match r.numbers {
+                    1 => "1 number".to_owned(),
+                    n => format!("{n} numbers"),
+                };
                 format!(
-                    "{} of {} moved to you with its {} numbers.",
-                    r.waba_name, r.client_name, r.numbers
+                    "{} moved to you: WhatsApp Business Account {} with {numbers}.",
+                    r.client_name, r.waba_name
                 )
             } else {
                 format!(
