@@ -271,6 +271,7 @@ async fn copy_client(
             name: &original.name,
             organisation: original.organisation.as_deref(),
             max_channels: original.max_channels,
+            // The payload is the old partner's own reference (e.g. its CRM id): not the new one's.
             partner_payload: None,
             contact_info: &original.contact_info,
             contact_user: &original.contact_user,
