@@ -911,7 +911,7 @@ pub async fn create(
 }
 
 /// Keep `channel_counts` in step with a channel entering (`delta` 1) or leaving (-1) a status.
-async fn count_status(
+pub(crate) async fn count_status(
     conn: &mut sqlx::AnyConnection,
     partner: &PartnerId,
     status: ChannelStatus,
@@ -1159,4 +1159,28 @@ pub async fn phone_in_use<'e>(
     .fetch_one(ex)
     .await?;
     Ok(n > 0)
+}
+
+/// Set the partner's API-key permission on a channel of `client`; `false` when the channel is
+/// not this client's (of this partner).
+pub async fn set_permission<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    client: &ClientId,
+    id: &ChannelId,
+    permission: domain::PartnerPermission,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE channels SET partner_permission = $1, modified_ms = $2
+          WHERE partner_id = $3 AND client_id = $4 AND id = $5",
+    )
+    .bind(permission.as_str())
+    .bind(now_ms)
+    .bind(partner.as_str())
+    .bind(client.as_str())
+    .bind(id.as_str())
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

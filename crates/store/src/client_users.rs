@@ -94,3 +94,51 @@ pub async fn of_user<'e>(
     })
     .collect()
 }
+
+/// The emails of everyone who acts for `client` (of `partner`), for mail about the client.
+pub async fn emails_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    client: &ClientId,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT u.email FROM client_users cu
+           JOIN clients cl ON cl.id = cu.client_id
+           JOIN users u ON u.id = cu.user_id
+          WHERE cl.partner_id = $1 AND cu.client_id = $2
+          ORDER BY u.email",
+    )
+    .bind(partner.as_str())
+    .bind(client.as_str())
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Give the users of `from` (a client of `from_partner`) access to `to` as well (a client of
+/// `to_partner`), e.g. when a partner change splits a client in two. Returns how many.
+pub async fn copy<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from_partner: &PartnerId,
+    from: &ClientId,
+    to_partner: &PartnerId,
+    to: &ClientId,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO client_users (client_id, user_id, created_ms)
+         SELECT t.id, cu.user_id, $5
+           FROM client_users cu
+           JOIN clients f ON f.id = cu.client_id AND f.partner_id = $1
+           JOIN clients t ON t.id = $4 AND t.partner_id = $3
+          WHERE cu.client_id = $2
+         ON CONFLICT (client_id, user_id) DO NOTHING",
+    )
+    .bind(from_partner.as_str())
+    .bind(from.as_str())
+    .bind(to_partner.as_str())
+    .bind(to.as_str())
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
+}

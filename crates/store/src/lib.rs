@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod logos;
 pub mod mail;
 pub mod notifications;
+pub mod partner_changes;
 pub mod partners;
 pub mod password_resets;
 mod search_stats;

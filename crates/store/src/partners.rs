@@ -278,11 +278,17 @@ pub struct PartnerSettings {
     pub allow_client_to_add_phone_no: i64,
     /// The content hash of the partner's logo, which names its public URL; `None` without one.
     pub logo_hash: Option<String>,
+    /// 0 or 1: partner change requests towards this partner are accepted without a person.
+    pub partner_change_auto_approve: i64,
 }
 
 impl PartnerSettings {
     pub fn allows_clients_to_add_numbers(&self) -> bool {
         self.allow_client_to_add_phone_no != 0
+    }
+
+    pub fn auto_approves_partner_changes(&self) -> bool {
+        self.partner_change_auto_approve != 0
     }
 }
 
@@ -293,7 +299,8 @@ pub async fn settings<'e>(
     Ok(sqlx::query_as::<_, PartnerSettings>(
         "SELECT p.brand_name, p.solution_id, p.country, p.default_hosting_type,
                 p.default_data_storage_region, p.webhook_url, p.redirect_url,
-                p.allow_client_to_add_phone_no, l.content_hash AS logo_hash
+                p.allow_client_to_add_phone_no, l.content_hash AS logo_hash,
+                p.partner_change_auto_approve
            FROM partners p LEFT JOIN partner_logos l ON l.partner_id = p.id
           WHERE p.id = $1",
     )
@@ -333,6 +340,20 @@ pub async fn set_allow_client_to_add_phone_no<'e>(
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE partners SET allow_client_to_add_phone_no = $1 WHERE id = $2")
         .bind(i64::from(allow))
+        .bind(partner.as_str())
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Turn automatic approval of incoming partner change requests on or off.
+pub async fn set_partner_change_auto_approve<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    auto_approve: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE partners SET partner_change_auto_approve = $1 WHERE id = $2")
+        .bind(i64::from(auto_approve))
         .bind(partner.as_str())
         .execute(ex)
         .await?;

@@ -141,3 +141,22 @@ pub async fn set_external<'e>(
     .await?;
     Ok(())
 }
+
+/// Every WABA of the client, oldest first.
+pub async fn of_client<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    client: &ClientId,
+) -> Result<Vec<Waba>, StoreError> {
+    sqlx::query_as::<_, Row>(
+        "SELECT id, client_id, external_id, name, namespace, fb_account_status, created_ms
+           FROM wabas WHERE partner_id = $1 AND client_id = $2 ORDER BY created_ms, id",
+    )
+    .bind(partner.as_str())
+    .bind(client.as_str())
+    .fetch_all(ex)
+    .await?
+    .into_iter()
+    .map(Waba::try_from)
+    .collect()
+}

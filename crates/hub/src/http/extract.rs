@@ -8,9 +8,11 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, R
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use domain::{PartnerId, Role, TokenHash};
+use domain::{ClientId, PartnerId, Role, TokenHash};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
+use store::client_users::ClientAccount;
+use store::clients::Client;
 use store::partners::{Membership, Partner};
 use store::sessions::SessionKind;
 use store::staff::Staff;
@@ -116,6 +118,8 @@ pub struct PartnerCtx {
     pub memberships: Vec<Membership>,
     /// Unread notifications of this user here, for the bell.
     pub unread: i64,
+    /// The Client Hub accounts of the same person, which the account switcher offers too.
+    pub client_accounts: Vec<ClientAccount>,
 }
 
 impl PartnerCtx {
@@ -153,13 +157,89 @@ impl FromRequestParts<AppState> for PartnerCtx {
             store::notifications::unread_count(state.db.pool(), &partner_id, &current.user.id)
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
+        let client_accounts = store::client_users::of_user(state.db.pool(), &current.user.id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
         Ok(PartnerCtx {
             partner: here.partner.clone(),
             role: here.role,
             user: current.user,
             memberships,
             unread,
+            client_accounts,
         })
+    }
+}
+
+/// A Client Hub page (`/client/{client_id}/…`) of a person who acts for that client. Any other
+/// client — of the same partner or another, or a malformed id — is "not found".
+#[derive(Clone, Debug)]
+pub struct ClientCtx {
+    pub user: User,
+    pub partner: Partner,
+    pub client: Client,
+    /// Every client account of the person, for the account switcher.
+    pub accounts: Vec<ClientAccount>,
+    /// The partners the person belongs to, offered by the switcher too.
+    pub memberships: Vec<Membership>,
+}
+
+impl ClientCtx {
+    /// Load the context of `client_id` for `user`; `None` when the person may not act for it.
+    pub async fn load(
+        state: &AppState,
+        user: User,
+        client_id: &str,
+    ) -> Result<Option<ClientCtx>, AppError> {
+        let Ok(client_id) = ClientId::parse(client_id) else {
+            return Ok(None);
+        };
+        let pool = state.db.pool();
+        let accounts = store::client_users::of_user(pool, &user.id).await?;
+        let Some(account) = accounts.iter().find(|a| a.client_id == client_id) else {
+            return Ok(None);
+        };
+        // `of_user` found it; asking again through the partner keeps the one rule every
+        // Client Hub route relies on in one place.
+        if !store::client_users::is_user_of(pool, &account.partner_id, &client_id, &user.id).await?
+        {
+            return Ok(None);
+        }
+        let Some(partner) = store::partners::get(pool, &account.partner_id).await? else {
+            return Ok(None);
+        };
+        let Some(client) = store::clients::get(pool, &partner.id, &client_id).await? else {
+            return Ok(None);
+        };
+        let memberships = store::partners::of_user(pool, &user.id).await?;
+        Ok(Some(ClientCtx {
+            user,
+            partner,
+            client,
+            accounts,
+            memberships,
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for ClientCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound.into_response())?;
+        let client_id = raw
+            .iter()
+            .find(|(key, _)| *key == "client_id")
+            .map(|(_, value)| value.to_owned())
+            .unwrap_or_default();
+        match ClientCtx::load(state, current.user, &client_id).await {
+            Ok(Some(ctx)) => Ok(ctx),
+            Ok(None) => Err(AppError::NotFound.into_response()),
+            Err(err) => Err(err.into_response()),
+        }
     }
 }
 

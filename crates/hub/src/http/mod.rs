@@ -2,8 +2,10 @@
 
 pub mod api;
 pub mod assets;
+pub mod client_hub;
 pub mod docs;
 pub mod extract;
+pub mod migration;
 pub mod onboarding;
 pub mod ops;
 pub mod pages;
@@ -225,9 +227,27 @@ pub fn router(state: AppState) -> Router {
             post(pages::dev_sink::clear),
         )
         .route(
+            "/partner/{partner_id}/partner-change",
+            get(pages::partner_change::show),
+        )
+        .route(
+            "/partner/{partner_id}/partner-change/auto-approve",
+            post(pages::partner_change::set_auto_approve),
+        )
+        .route(
+            "/partner/{partner_id}/partner-change/{request_id}/accept",
+            post(pages::partner_change::accept),
+        )
+        .route(
+            "/partner/{partner_id}/partner-change/{request_id}/decline",
+            post(pages::partner_change::decline),
+        )
+        .route(
             "/partner/{partner_id}/{section}",
             get(pages::dashboard::section),
         )
+        .merge(client_hub::router())
+        .merge(migration::router())
         .nest("/staff", staff::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

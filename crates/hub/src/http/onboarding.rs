@@ -5,7 +5,7 @@
 //! The platform's own branding is part of the frame and cannot be switched off: no
 //! white-labelling.
 
-use crate::http::views::Chrome;
+use crate::http::views::{Chrome, FieldErrors};
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -99,13 +99,55 @@ pub struct SignupScreen {
     pub login_href: String,
 }
 
-/// The first screen of a migration: the number that is live elsewhere, and a code request.
+/// The first screen of a migration: the number that is live elsewhere, its display name, and a
+/// code request. The live page (`http::migration`) and the Profile preview render this one type.
 #[derive(Template, WebTemplate)]
 #[template(path = "onboarding/migration.html")]
 pub struct MigrationScreen {
     pub chrome: Chrome,
     pub brand: Brand,
     pub mode: Mode,
+    pub form: MigrationForm,
+}
+
+/// What the migration form shows: the values sent (kept when refused) and the problems.
+#[derive(Debug, Default)]
+pub struct MigrationForm {
+    pub phone_number: String,
+    pub phone_name: String,
+    pub voice: bool,
+    pub errors: FieldErrors,
+    /// A problem that belongs to no single field.
+    pub error: Option<String>,
+    /// Where "Back" leads on the live page (the Client Hub), if anywhere.
+    pub back_href: Option<String>,
+}
+
+/// The second screen of a migration: waiting for the code, entering it, done.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/migration_code.html")]
+pub struct MigrationCodeScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub phone: String,
+    pub display_name: String,
+    /// `migration_requested`: the code is on its way (the page reloads itself).
+    pub requested: bool,
+    /// `waiting_for_code`: the code form.
+    pub waiting: bool,
+    /// `running`: done.
+    pub running: bool,
+    /// Any other status (e.g. `error`), as a label.
+    pub other_status: Option<String>,
+    pub method: String,
+    pub code: String,
+    pub error: Option<String>,
+    pub sandbox_hint: bool,
+    pub attempts_left: i64,
+    pub locked_until: Option<String>,
+    /// Where the client goes afterwards (the Client Hub).
+    pub done_href: String,
 }
 
 /// Render `screen` for `brand` in `mode`.
@@ -128,6 +170,7 @@ pub fn render(
             chrome,
             brand,
             mode,
+            form: MigrationForm::default(),
         }
         .into_response(),
     }

@@ -2,7 +2,7 @@
 //! dashboard, the shell (partner header, account switcher, menu).
 
 use crate::http::assets;
-use crate::http::extract::PartnerCtx;
+use crate::http::extract::{ClientCtx, PartnerCtx};
 use crate::state::AppState;
 use askama::Template;
 
@@ -70,6 +70,10 @@ pub const MENU: &[MenuItem] = &[
         label: "API Keys",
     },
     MenuItem {
+        slug: "partner-change",
+        label: "Partner Change",
+    },
+    MenuItem {
         slug: "billing",
         label: "Billing",
     },
@@ -103,7 +107,7 @@ pub struct Shell {
 impl Shell {
     pub fn new(ctx: &PartnerCtx, section: &'static str) -> Self {
         // Switching keeps the section: every partner has the same pages.
-        let switcher = ctx
+        let mut switcher: Vec<SwitchTarget> = ctx
             .memberships
             .iter()
             .map(|m| SwitchTarget {
@@ -113,6 +117,7 @@ impl Shell {
                 current: m.partner.id == ctx.partner.id,
             })
             .collect();
+        switcher.extend(client_targets(&ctx.client_accounts, None));
         Self {
             partner_id: ctx.partner.id.to_string(),
             partner_name: ctx.partner.name.clone(),
@@ -131,6 +136,70 @@ impl Shell {
             menu: MENU,
             switcher,
             unread: ctx.unread,
+        }
+    }
+}
+
+/// The Client Hub accounts of a person as account switcher entries.
+pub fn client_targets(
+    accounts: &[store::client_users::ClientAccount],
+    current: Option<&domain::ClientId>,
+) -> Vec<SwitchTarget> {
+    accounts
+        .iter()
+        .map(|a| SwitchTarget {
+            name: format!("{} · with {}", a.client_name, a.partner_name),
+            role: "Client Hub",
+            href: format!("/client/{}", a.client_id),
+            current: current == Some(&a.client_id),
+        })
+        .collect()
+}
+
+/// The frame of Client Hub pages: the client, the partner it is with, the account switcher.
+/// Deliberately not the partner shell: clients see no partner menu.
+pub struct ClientShell {
+    pub client_id: String,
+    pub client_name: String,
+    pub partner_id: String,
+    pub partner_name: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub initial: String,
+    pub switcher: Vec<SwitchTarget>,
+    /// `numbers`, `migrate` or `partner-change`.
+    pub section: &'static str,
+}
+
+impl ClientShell {
+    pub fn new(ctx: &ClientCtx, brand_name: Option<&str>, section: &'static str) -> Self {
+        let mut switcher: Vec<SwitchTarget> = ctx
+            .memberships
+            .iter()
+            .map(|m| SwitchTarget {
+                name: m.partner.name.clone(),
+                role: m.role.label(),
+                href: format!("/partner/{}/accounts", m.partner.id),
+                current: false,
+            })
+            .collect();
+        switcher.extend(client_targets(&ctx.accounts, Some(&ctx.client.id)));
+        Self {
+            client_id: ctx.client.id.to_string(),
+            client_name: ctx.client.name.clone(),
+            partner_id: ctx.partner.id.to_string(),
+            partner_name: brand_name.unwrap_or(&ctx.partner.name).to_owned(),
+            user_name: ctx.user.name.clone(),
+            user_email: ctx.user.email.to_string(),
+            initial: ctx
+                .user
+                .name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_else(|| "?".into()),
+            switcher,
+            section,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The provider's asynchronous steps for a number, one per run: register it and send the code
-//! (created → pending_verification), register the verified number (verified → ready), and read
-//! its quality and limit once live (ready → running). Also the month-end cancellation.
+//! (created → pending_verification; for a migration, migration_requested → waiting_for_code),
+//! register the verified number (verified → ready), and read its quality and limit once live
+//! (ready → running). Also the month-end cancellation.
 //! Idempotent: each step only moves a channel that is still in the step's starting status.
 
 use super::JobError;
@@ -62,7 +63,9 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
     let provider = &state.whatsapp;
     let now = state.now_ms();
     match channel.status {
-        ChannelStatus::Created => {
+        // A new number and a migrating one take the same provider steps up to the code.
+        ChannelStatus::Created | ChannelStatus::MigrationRequested => {
+            let from = channel.status;
             let waba_external = match &channel.waba_external_id {
                 Some(external) => external.clone(),
                 None => match provider
@@ -88,8 +91,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                         created.external_id
                     }
                     Err(err) => {
-                        return give_up_or_retry(state, &partner, &id, ChannelStatus::Created, err)
-                            .await;
+                        return give_up_or_retry(state, &partner, &id, from, err).await;
                     }
                 },
             };
@@ -116,14 +118,7 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                             added.external_id
                         }
                         Err(err) => {
-                            return give_up_or_retry(
-                                state,
-                                &partner,
-                                &id,
-                                ChannelStatus::Created,
-                                err,
-                            )
-                            .await;
+                            return give_up_or_retry(state, &partner, &id, from, err).await;
                         }
                     }
                 }
@@ -131,24 +126,16 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
             let method = VerificationMethod::parse(&channel.verification_method)
                 .unwrap_or(VerificationMethod::Sms);
             if let Err(err) = provider.request_code(&number_id, method).await {
-                return give_up_or_retry(state, &partner, &id, ChannelStatus::Created, err).await;
+                return give_up_or_retry(state, &partner, &id, from, err).await;
             }
-            let reason = format!(
-                "verification code sent by {}",
-                method.label().to_lowercase()
-            );
+            let (to, what) = if from == ChannelStatus::MigrationRequested {
+                (ChannelStatus::WaitingForCode, "migration code")
+            } else {
+                (ChannelStatus::PendingVerification, "verification code")
+            };
+            let reason = format!("{what} sent by {}", method.label().to_lowercase());
             let mut tx = state.db.begin_write().await?;
-            events::transition(
-                &mut tx,
-                state,
-                &partner,
-                &id,
-                ChannelStatus::Created,
-                ChannelStatus::PendingVerification,
-                &reason,
-                now,
-            )
-            .await?;
+            events::transition(&mut tx, state, &partner, &id, from, to, &reason, now).await?;
             tx.commit().await?;
             state.webhooks_wakeup.notify_one();
         }

@@ -9,10 +9,11 @@ use crate::services::audit::{self, Actor};
 use crate::services::auth::{self, LoginError};
 use crate::state::AppState;
 use domain::{
-    ApiKeyId, ChannelId, ChannelStatus, FieldError, PartnerId, PartnerPermission, SecretToken,
-    TokenHash, UserId,
+    ApiKeyId, ChannelId, ChannelStatus, ClientId, FieldError, PartnerId, PartnerPermission,
+    PaymentModel, SecretToken, TokenHash, UserId,
 };
 use store::api_keys::{ChannelKey, PartnerKey};
+use store::channels::ChannelView;
 use store::partners::Partner;
 
 const CHANNEL_KEY_INTERVAL_MS: i64 = 30_000;
@@ -43,6 +44,55 @@ pub async fn create_channel_key(
             "The client has not shared this number with you, so you cannot create its API key. The client can grant permission in the onboarding flow or the Client Hub.".into(),
         ));
     }
+    issue_channel_key(state, partner, &channel, actor, "channel_api_key.create").await
+}
+
+/// A client's own messaging key (Client Hub), for a Direct-Payment number its partner has no
+/// permission on: the client pays the BSP itself and runs its own software. Once the partner has
+/// permission, the partner manages the keys, so the client is refused.
+pub async fn create_client_channel_key(
+    state: &AppState,
+    partner: &Partner,
+    client: &ClientId,
+    channel_id: &ChannelId,
+    actor: &Actor,
+) -> Result<NewSecret<ChannelKey>, AppError> {
+    let channel = store::channels::get(state.db.pool(), &partner.id, channel_id)
+        .await?
+        .filter(|c| &c.client_id == client)
+        .ok_or(AppError::NotFound)?;
+    if partner.payment_model != PaymentModel::DirectPayment {
+        return Err(AppError::Forbidden(format!(
+            "{} pays for this number (Partner-Payment), so it manages the number's API keys.",
+            partner.name
+        )));
+    }
+    if channel.partner_permission == PartnerPermission::Shared.as_str() {
+        return Err(AppError::Forbidden(format!(
+            "{} has permission on this number, so it manages the number's API keys. Revoke the permission to manage them yourself.",
+            partner.name
+        )));
+    }
+    issue_channel_key(
+        state,
+        partner,
+        &channel,
+        actor,
+        "channel_api_key.create_by_client",
+    )
+    .await
+}
+
+/// Make a channel's new key (revoking the older ones) once the caller's permission rule passed:
+/// the number must be running, and at most one key per 30 s per channel.
+async fn issue_channel_key(
+    state: &AppState,
+    partner: &Partner,
+    channel: &ChannelView,
+    actor: &Actor,
+    action: &'static str,
+) -> Result<NewSecret<ChannelKey>, AppError> {
+    let channel_id = &channel.id;
     if channel.status != ChannelStatus::Running {
         return Err(AppError::Unprocessable(format!(
             "API keys can be created only for running numbers; this one is {}.",
@@ -77,7 +127,7 @@ pub async fn create_channel_key(
         state,
         actor,
         Some(&partner.id),
-        "channel_api_key.create",
+        action,
         channel_id.as_str(),
         id.as_str(),
     )

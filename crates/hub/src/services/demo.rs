@@ -1,6 +1,6 @@
 //! Demo data for `partnerhub demo`: two partners, an Owner and a Member, someone in both partners
-//! (so the account switcher shows), and a staff login. Safe to run again: rows are created when
-//! missing and the demo passwords are set to the one printed.
+//! (so the account switcher shows), a Client Hub user of a demo client, and a staff login. Safe
+//! to run again: rows are created when missing and the demo passwords are set to the one printed.
 
 use crate::error::AppError;
 use crate::passwords;
@@ -205,6 +205,57 @@ async fn ensure_demo_profile(state: &AppState, demo: &PartnerId) -> Result<(), A
     crate::services::profile::save(state, &partner, &change, &Actor::System).await
 }
 
+/// The demo client with a Client Hub login.
+const CLIENT_HUB_CLIENT: &str = "Acme Shoes";
+const CLIENT_HUB_LOGIN: &str = "client@demo.test";
+
+/// A Client Hub login for one demo client of Demo Partner and, the first time, a partner change
+/// request of that client towards Other Partner, so the Client Hub and Other Partner's Partner
+/// Change page both have something to show. A client someone already moved away is left alone.
+async fn ensure_client_hub(
+    state: &AppState,
+    demo: &PartnerId,
+    other: &PartnerId,
+    hash: &str,
+) -> Result<(), AppError> {
+    let pool = state.db.pool();
+    let Some((client_id, _)) = store::clients::names(pool, demo, 1000)
+        .await?
+        .into_iter()
+        .find(|(_, name)| name == CLIENT_HUB_CLIENT)
+    else {
+        return Ok(());
+    };
+    ensure_user(state, CLIENT_HUB_LOGIN, "Clara Client", hash, &[]).await?;
+    let Some(user) = store::users::by_email(pool, &Email::parse(CLIENT_HUB_LOGIN)?).await? else {
+        return Ok(());
+    };
+    store::client_users::add(pool, demo, &client_id, &user.id, state.now_ms()).await?;
+    let (Some(partner), Some(client), Some(waba)) = (
+        store::partners::get(pool, demo).await?,
+        store::clients::get(pool, demo, &client_id).await?,
+        store::wabas::first_of_client(pool, demo, &client_id).await?,
+    ) else {
+        return Ok(());
+    };
+    if crate::services::partner_change::of_client(state, demo, &client_id)
+        .await?
+        .is_empty()
+    {
+        crate::services::partner_change::request(
+            state,
+            &partner,
+            &client,
+            waba.id.as_str(),
+            other.as_str(),
+            &user.id,
+            &Actor::System,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError> {
     let hash = passwords::hash(password).await?;
     let demo = ensure_partner(
@@ -265,6 +316,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     ensure_demo_webhook(state, &demo).await?;
     ensure_demo_profile(state, &demo).await?;
     crate::services::demo_accounts::seed(state, &demo, &other).await?;
+    ensure_client_hub(state, &demo, &other, &hash).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {
         api_key,
@@ -286,6 +338,10 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
             DemoLogin {
                 email: "agency@demo.test",
                 what: "Owner of Demo Partner and Member of Other Partner (account switcher)",
+            },
+            DemoLogin {
+                email: CLIENT_HUB_LOGIN,
+                what: "Client Hub user of Acme Shoes (a client of Demo Partner), at /client",
             },
             DemoLogin {
                 email: "staff@demo.test",

@@ -4,11 +4,14 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod client_hub;
 pub mod demo;
 pub mod demo_accounts;
 pub mod dev_sink;
 pub mod events;
 pub mod mail;
+pub mod migration;
+pub mod partner_change;
 pub mod partners;
 pub mod profile;
 pub mod users;

@@ -394,7 +394,7 @@ impl NumberRequest {
     }
 }
 
-fn search_text(phone: &PhoneNumber, display_name: &str, client: &Client) -> String {
+pub(crate) fn search_text(phone: &PhoneNumber, display_name: &str, client: &Client) -> String {
     format!(
         "{} {} {} {} {}",
         phone.as_str(),
@@ -406,7 +406,7 @@ fn search_text(phone: &PhoneNumber, display_name: &str, client: &Client) -> Stri
     .to_lowercase()
 }
 
-async fn enqueue_progress(
+pub(crate) async fn enqueue_progress(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
     partner: &Partner,
@@ -468,27 +468,7 @@ pub async fn add_number(
     let mut tx = state.db.begin_write().await?;
     let waba_id = match existing_waba {
         Some(waba) => waba.id,
-        None => {
-            let mut waba_id = WabaId::generate();
-            let mut tries = 0;
-            loop {
-                let new = store::wabas::NewWaba {
-                    id: &waba_id,
-                    client_id,
-                    name: &client.name,
-                    external_id: None,
-                    namespace: None,
-                    fb_account_status: "pending",
-                    business_name: client.organisation.as_deref().or(Some(&client.name)),
-                };
-                if store::wabas::create(&mut *tx, &partner.id, &new, now).await? {
-                    break;
-                }
-                tries = id_taken(tries)?;
-                waba_id = WabaId::generate();
-            }
-            waba_id
-        }
+        None => new_waba(&mut tx, partner, &client, now).await?,
     };
     let permission = partner_permission(partner.payment_model, false);
     let search = search_text(&request.phone, &request.display_name, &client);
@@ -538,8 +518,35 @@ pub async fn add_number(
     channel(state, partner, &id).await
 }
 
+/// A new (pending) WABA for a client's first number.
+pub(crate) async fn new_waba(
+    conn: &mut sqlx::AnyConnection,
+    partner: &Partner,
+    client: &Client,
+    now: i64,
+) -> Result<WabaId, AppError> {
+    let mut waba_id = WabaId::generate();
+    let mut tries = 0;
+    loop {
+        let new = store::wabas::NewWaba {
+            id: &waba_id,
+            client_id: &client.id,
+            name: &client.name,
+            external_id: None,
+            namespace: None,
+            fb_account_status: "pending",
+            business_name: client.organisation.as_deref().or(Some(&client.name)),
+        };
+        if store::wabas::create(&mut *conn, &partner.id, &new, now).await? {
+            return Ok(waba_id);
+        }
+        tries = id_taken(tries)?;
+        waba_id = WabaId::generate();
+    }
+}
+
 /// Six random characters do collide once there are many rows: draw again, a few times.
-fn id_taken(tries: u32) -> Result<u32, AppError> {
+pub(crate) fn id_taken(tries: u32) -> Result<u32, AppError> {
     if tries >= 4 {
         return Err(AppError::Internal(anyhow::anyhow!(
             "no free id after 5 draws"
@@ -548,7 +555,7 @@ fn id_taken(tries: u32) -> Result<u32, AppError> {
     Ok(tries + 1)
 }
 
-fn phone_taken(phone: &PhoneNumber) -> AppError {
+pub(crate) fn phone_taken(phone: &PhoneNumber) -> AppError {
     AppError::Conflict(format!(
         "phone_number {} is already registered on the platform",
         phone.as_str()
@@ -565,60 +572,16 @@ pub async fn verify_number(
     actor: &Actor,
 ) -> Result<ChannelView, AppError> {
     let channel = client_channel(state, partner, client_id, id).await?;
+    check_code(
+        state,
+        partner,
+        &channel,
+        ChannelStatus::PendingVerification,
+        code,
+    )
+    .await?;
     let now = state.now_ms();
-    if let Some(until) = channel.locked_until_ms {
-        if until > now {
-            let secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-            });
-        }
-        store::channels::reset_attempts(state.db.pool(), &partner.id, id).await?;
-    }
-    if channel.status != ChannelStatus::PendingVerification {
-        return Err(AppError::Unprocessable(format!(
-            "The number is {}; a verification code is accepted only while it is pending_verification.",
-            channel.status.as_str()
-        )));
-    }
-    let code = code.trim();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "code",
-            "must be the 6-digit code sent to the number",
-        )]));
-    }
-    let number_id = channel.external_id.clone().unwrap_or_default();
-    let check = state
-        .whatsapp
-        .verify_code(&number_id, code)
-        .await
-        .map_err(provider_error)?;
     let mut tx = state.db.begin_write().await?;
-    if check == CodeCheck::Wrong {
-        let attempts = store::channels::record_wrong_code(
-            &mut tx,
-            &partner.id,
-            id,
-            MAX_WRONG_CODES,
-            now + CODE_LOCK_MS,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        if attempts >= MAX_WRONG_CODES {
-            return Err(AppError::RateLimited {
-                retry_after_secs: u64::try_from(CODE_LOCK_MS / 1000).unwrap_or(3600),
-            });
-        }
-        return Err(AppError::Validation(vec![FieldError::new(
-            "code",
-            format!(
-                "is not the code sent to the number ({} of {MAX_WRONG_CODES} attempts left)",
-                MAX_WRONG_CODES - attempts
-            ),
-        )]));
-    }
     let moved = events::transition(
         &mut tx,
         state,
@@ -652,6 +615,75 @@ pub async fn verify_number(
     channel_by_id(state, partner, id).await
 }
 
+/// Check a code the provider sent to a number that waits for one in `expected` (verification
+/// or migration): the number must not be locked, the code must be six digits and right. Wrong
+/// codes count; `MAX_WRONG_CODES` of them lock the number for `CODE_LOCK_MS`.
+pub(crate) async fn check_code(
+    state: &AppState,
+    partner: &Partner,
+    channel: &ChannelView,
+    expected: ChannelStatus,
+    code: &str,
+) -> Result<(), AppError> {
+    let id = &channel.id;
+    let now = state.now_ms();
+    if let Some(until) = channel.locked_until_ms {
+        if until > now {
+            let secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
+            return Err(AppError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
+        store::channels::reset_attempts(state.db.pool(), &partner.id, id).await?;
+    }
+    if channel.status != expected {
+        return Err(AppError::Unprocessable(format!(
+            "The number is {}; a code is accepted only while it is {}.",
+            channel.status.as_str(),
+            expected.as_str()
+        )));
+    }
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "code",
+            "must be the 6-digit code sent to the number",
+        )]));
+    }
+    let number_id = channel.external_id.clone().unwrap_or_default();
+    let check = state
+        .whatsapp
+        .verify_code(&number_id, code)
+        .await
+        .map_err(provider_error)?;
+    if check == CodeCheck::Verified {
+        return Ok(());
+    }
+    let mut tx = state.db.begin_write().await?;
+    let attempts = store::channels::record_wrong_code(
+        &mut tx,
+        &partner.id,
+        id,
+        MAX_WRONG_CODES,
+        now + CODE_LOCK_MS,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    if attempts >= MAX_WRONG_CODES {
+        return Err(AppError::RateLimited {
+            retry_after_secs: u64::try_from(CODE_LOCK_MS / 1000).unwrap_or(3600),
+        });
+    }
+    Err(AppError::Validation(vec![FieldError::new(
+        "code",
+        format!(
+            "is not the code sent to the number ({} of {MAX_WRONG_CODES} attempts left)",
+            MAX_WRONG_CODES - attempts
+        ),
+    )]))
+}
+
 async fn channel_by_id(
     state: &AppState,
     partner: &Partner,
@@ -660,7 +692,7 @@ async fn channel_by_id(
     channel(state, partner, id).await
 }
 
-fn provider_error(err: crate::providers::whatsapp::ProviderError) -> AppError {
+pub(crate) fn provider_error(err: crate::providers::whatsapp::ProviderError) -> AppError {
     match err {
         crate::providers::whatsapp::ProviderError::Rejected(why) => {
             AppError::Unprocessable(format!("The WhatsApp provider refused: {why}"))

@@ -245,6 +245,7 @@ async fn demo_serves_prints_logins_and_stops_gracefully() {
         "member@demo.test",
         "owner@other.test",
         "agency@demo.test",
+        "client@demo.test",
         "staff@demo.test",
         "demo-password-1",
     ] {
@@ -342,6 +343,29 @@ async fn demo_seeding_is_idempotent() {
             res.status(),
             303,
             "the password printed last is the one that works"
+        );
+        // The Client Hub login, and one pending partner change request (not one per run).
+        let clara = app.client();
+        let res = clara
+            .post(app.link("/login"))
+            .form(&[
+                ("email", "client@demo.test"),
+                ("password", "second password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let res = clara.get(app.link("/client")).send().await.unwrap();
+        assert_eq!(res.status(), 303, "the Client Hub user has a client");
+        let open: Vec<(String, String)> =
+            sqlx::query_as("SELECT status, to_partner_id FROM partner_change_requests")
+                .fetch_all(app.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            open,
+            vec![("requested".to_owned(), first.other_partner.to_string())]
         );
     })
     .await;

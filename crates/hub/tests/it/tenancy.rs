@@ -12,6 +12,7 @@ const SECTIONS: &[&str] = &[
     "/profile/preview?screen=migration",
     "/users",
     "/api-keys",
+    "/partner-change",
     "/billing",
     "/support",
 ];
@@ -71,6 +72,18 @@ async fn another_partner_cannot_read_or_change_anything() {
             .unwrap();
         assert_eq!(res.status(), 404);
         assert!(app.last_mail_to("mallory@evil.test").await.is_none());
+        let res = oscar
+            .post(app.link(&format!("/partner/{demo}/partner-change/auto-approve")))
+            .form(&[("auto_approve", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        let settings = store::partners::settings(app.state.db.pool(), &demo)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!settings.auto_approves_partner_changes());
         for action in ["resend", "cancel"] {
             // Through Demo's URL and through Oscar's own partner with Demo's invitation id.
             for partner in [&demo, &other] {

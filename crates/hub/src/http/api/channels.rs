@@ -327,7 +327,7 @@ fn messaging_address(state: &AppState) -> String {
     responses(
         (status = 200, description = "The new key, with its secret", body = json::ApiKeyCreated),
         (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 403, description = "The client has not shared this number with the partner (`partner_permission` is `missing`), or this credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
         (status = 422, description = "The channel is not running", body = json::ErrorEnvelope),
         (status = 429, description = "At most one key per 30 s per channel; see `Retry-After`", body = json::ErrorEnvelope),

@@ -76,7 +76,7 @@ pub fn partner<'a>(
         default_data_storage_region: s.default_data_storage_region.as_deref(),
         settings: PartnerSettingsOut {
             partner_change_request: AutoApprove {
-                auto_approve: false,
+                auto_approve: s.auto_approves_partner_changes(),
             },
         },
         created_at: iso_ms(p.created_ms),

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 use domain::listing::{ListQuery, ListSpec, RawList};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/token", post(partners::token))
         .route("/partners", get(partners::list))
         .route("/partners/{partner_id}", get(partners::get).patch(partners::patch))
+        .route(
+            "/partners/{partner_id}/settings/partner_change_request",
+            patch(partners::patch_partner_change_settings),
+        )
         .route("/partners/{partner_id}/clients", get(clients::list).post(clients::create))
         .route("/partners/{partner_id}/clients/{client_id}", get(clients::get).patch(clients::patch))
         .route("/partners/{partner_id}/clients/{client_id}/shared_client_numbers", get(clients::shared_numbers))
@@ -68,6 +72,7 @@ pub fn router() -> Router<AppState> {
         partners::list,
         partners::get,
         partners::patch,
+        partners::patch_partner_change_settings,
         clients::list,
         clients::create,
         clients::get,

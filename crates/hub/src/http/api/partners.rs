@@ -369,3 +369,58 @@ pub async fn patch(
     let settings = settings_of(&state, &ctx.partner).await?;
     Ok(Json(object(&state, &ctx.partner, &settings)).into_response())
 }
+
+/// Body of `PATCH …/settings/partner_change_request`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerChangeSettings {
+    /// `true` accepts every partner change request towards this partner at once (the strings
+    /// `"true"` and `"false"` are accepted too).
+    #[schema(value_type = bool)]
+    auto_approve: serde_json::Value,
+}
+
+/// Whether partner change requests towards this partner are approved automatically (Owner only).
+#[utoipa::path(
+    patch,
+    path = "/api/v2/partners/{partner_id}/settings/partner_change_request",
+    tag = "partners",
+    operation_id = "set_partner_change_auto_approve",
+    params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
+    request_body = PartnerChangeSettings,
+    responses(
+        (status = 200, description = "The setting now", body = json::AutoApprove),
+        (status = 400, description = "`auto_approve` missing or not a boolean, or malformed JSON", body = json::ErrorEnvelope),
+        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
+        (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
+        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
+        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
+        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+    ),
+    security(("api_key" = []), ("bearer" = [])),
+)]
+pub async fn patch_partner_change_settings(
+    ctx: ApiCtx,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PartnerChangeSettings>,
+) -> Result<Response, ApiError> {
+    ctx.require_owner()?;
+    let auto_approve = match &body.auto_approve {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("true") => true,
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("false") => false,
+        _ => {
+            return Err(ApiError(AppError::Validation(vec![
+                domain::FieldError::new("auto_approve", "must be true or false"),
+            ])));
+        }
+    };
+    crate::services::partner_change::set_auto_approve(
+        &state,
+        &ctx.partner.id,
+        auto_approve,
+        &ctx.actor,
+    )
+    .await?;
+    Ok(Json(json::AutoApprove { auto_approve }).into_response())
+}

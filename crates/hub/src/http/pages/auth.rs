@@ -83,13 +83,22 @@ pub struct LoginForm {
     pub next: String,
 }
 
-/// `/`: the first partner's dashboard for a logged-in user, the login form otherwise.
+/// `/`: the first partner's dashboard for a logged-in user (the Client Hub for people who are
+/// only client users), the login form otherwise.
 pub async fn home(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
     let (mut parts, _) = request.into_parts();
     let Some(current) = CurrentUser::optional(&mut parts, &state).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
     let memberships = store::partners::of_user(state.db.pool(), &current.user.id).await?;
+    // Partner work comes first for people who have both; the switcher leads to the Client Hub.
+    if memberships.is_empty()
+        && !store::client_users::of_user(state.db.pool(), &current.user.id)
+            .await?
+            .is_empty()
+    {
+        return Ok(Redirect::to("/client").into_response());
+    }
     match memberships.first() {
         Some(first) => Ok(Redirect::to(&format!("/partner/{}/accounts", first.partner.id)).into_response()),
         None => Ok(MessagePage {

@@ -34,7 +34,14 @@ pub async fn section(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     // Sections with pages of their own have their own routes; only the rest render here.
-    let own_pages = ["users", "accounts", "api-keys", "integration", "profile"];
+    let own_pages = [
+        "users",
+        "accounts",
+        "api-keys",
+        "integration",
+        "profile",
+        "partner-change",
+    ];
     let Some(item) = MENU
         .iter()
         .find(|m| m.slug == section && !own_pages.contains(&m.slug))

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod dev_sink;
 pub mod integration;
 pub mod notifications;
+pub mod partner_change;
 pub mod profile;
 pub mod users;
 pub mod webhooks;

@@ -1,0 +1,186 @@
+//! Migration: a client brings a number that is live at another provider. The number is created
+//! as `migration_requested` (with the partner's default hosting type and storage region, marked
+//! `is_migrated`); the provider then sends a migration code (`channel_progress` job, after the
+//! sandbox delay like every other asynchronous step) and the number waits in
+//! `waiting_for_code`; the right code makes it `running` here. Each step is written to the
+//! status history and announced by webhook through `events::transition`. Wrong codes count and
+//! lock exactly like verification codes.
+
+use crate::error::AppError;
+use crate::services::audit::{self, Actor};
+use crate::services::events;
+use crate::services::whatsapp::{self, NumberRequest};
+use crate::state::AppState;
+use domain::webhook_event::EventType;
+use domain::{ChannelId, ChannelStatus, ClientId, FieldError, QualityRating, partner_permission};
+use store::channels::{ChannelView, NewChannel};
+use store::partners::Partner;
+
+/// The number is on the platform already (with this partner or another): a migration brings
+/// numbers from other providers only.
+fn already_here(phone: &str) -> AppError {
+    AppError::Validation(vec![FieldError::new(
+        "phone_number",
+        format!(
+            "{phone} is already on this platform, so it cannot be migrated here; migration brings numbers from other providers"
+        ),
+    )])
+}
+
+/// Ask to migrate `request.phone` to the client (of `partner`). The code is requested in the
+/// background.
+pub async fn start(
+    state: &AppState,
+    partner: &Partner,
+    client_id: &ClientId,
+    request: &NumberRequest,
+    actor: &Actor,
+) -> Result<ChannelView, AppError> {
+    let pool = state.db.pool();
+    let client = whatsapp::client(state, partner, client_id).await?;
+    let live = store::channels::count_live_for_client(pool, &partner.id, client_id).await?;
+    if live >= client.max_channels {
+        return Err(AppError::Unprocessable(format!(
+            "You already have {live} of your {} numbers. Ask {} to raise the limit, or cancel a number first.",
+            client.max_channels, partner.name
+        )));
+    }
+    if store::channels::phone_in_use(pool, request.phone.as_str()).await? {
+        return Err(already_here(request.phone.as_str()));
+    }
+    let existing_waba = store::wabas::first_of_client(pool, &partner.id, client_id).await?;
+    let settings = store::partners::settings(pool, &partner.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let waba_id = match existing_waba {
+        Some(waba) => waba.id,
+        None => whatsapp::new_waba(&mut tx, partner, &client, now).await?,
+    };
+    let permission = partner_permission(partner.payment_model, false);
+    let search = whatsapp::search_text(&request.phone, &request.display_name, &client);
+    let mut id = ChannelId::generate();
+    let mut tries = 0;
+    loop {
+        let new = NewChannel {
+            id: &id,
+            client_id,
+            waba_id: &waba_id,
+            phone_number: request.phone.as_str(),
+            phone_name: &request.display_name,
+            verification_method: request.method.as_str(),
+            status: ChannelStatus::MigrationRequested,
+            account_mode: "live",
+            hosting_type: &settings.default_hosting_type,
+            data_storage_region: settings.default_data_storage_region.as_deref(),
+            partner_permission: permission.as_str(),
+            quality_rating: QualityRating::Unknown.as_str(),
+            is_migrated: true,
+            search_text: &search,
+        };
+        match store::channels::create(&mut tx, &partner.id, &new, "migration requested", now).await
+        {
+            Ok(true) => break,
+            Ok(false) => {
+                tries = whatsapp::id_taken(tries)?;
+                id = ChannelId::generate();
+            }
+            Err(e) if e.is_conflict() => return Err(already_here(request.phone.as_str())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    whatsapp::enqueue_progress(&mut tx, state, partner, &id).await?;
+    events::channel_event(&mut tx, state, &partner.id, &id, EventType::ChannelCreated).await?;
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(&partner.id),
+        "channel.migrate",
+        id.as_str(),
+        request.phone.as_str(),
+    )
+    .await?;
+    tx.commit().await?;
+    state.jobs_wakeup.notify_one();
+    state.webhooks_wakeup.notify_one();
+    whatsapp::channel(state, partner, &id).await
+}
+
+/// The migration code the number received: right, and the number is live here.
+pub async fn submit_code(
+    state: &AppState,
+    partner: &Partner,
+    client_id: &ClientId,
+    id: &ChannelId,
+    code: &str,
+    actor: &Actor,
+) -> Result<ChannelView, AppError> {
+    let channel = whatsapp::client_channel(state, partner, client_id, id).await?;
+    if channel.status == ChannelStatus::MigrationRequested {
+        return Err(AppError::Unprocessable(
+            "The migration code is still on its way; wait until the page asks for it.".into(),
+        ));
+    }
+    whatsapp::check_code(
+        state,
+        partner,
+        &channel,
+        ChannelStatus::WaitingForCode,
+        code,
+    )
+    .await?;
+    let number_id = channel.external_id.clone().unwrap_or_default();
+    state
+        .whatsapp
+        .register(&number_id)
+        .await
+        .map_err(whatsapp::provider_error)?;
+    let facts = state
+        .whatsapp
+        .number_facts(&number_id)
+        .await
+        .map_err(whatsapp::provider_error)?;
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    store::channels::set_provider_facts(
+        &mut *tx,
+        &partner.id,
+        id,
+        None,
+        facts.quality_rating.as_str(),
+        Some(facts.messaging_limit.as_str()),
+        now,
+    )
+    .await?;
+    let moved = events::transition(
+        &mut tx,
+        state,
+        &partner.id,
+        id,
+        ChannelStatus::WaitingForCode,
+        ChannelStatus::Running,
+        "migration code accepted: live here",
+        now,
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict(
+            "the number changed status meanwhile; reload and try again".into(),
+        ));
+    }
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(&partner.id),
+        "channel.migrate_verify",
+        id.as_str(),
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    whatsapp::channel(state, partner, id).await
+}
