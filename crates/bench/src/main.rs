@@ -300,12 +300,43 @@ struct Figures {
 }
 
 /// `clients` keep-alive connections request `urls` round-robin until the time is up.
+/// Each URL of a scenario once, one after the other, before the clock starts: the server's
+/// statement caches, pools and planning statistics are then as warm as in a running Hub, and
+/// the figures measure the steady state (the first requests of a scenario are not in them).
+async fn warm_up(base: &str, urls: &[String], auth: &Auth) -> anyhow::Result<()> {
+    let client = match auth {
+        Auth::None => reqwest::Client::new(),
+        Auth::ApiKey(key) => {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-api-key", key.parse()?);
+            reqwest::Client::builder().default_headers(headers).build()?
+        }
+        Auth::Login => {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?;
+            client
+                .post(format!("{base}/login"))
+                .form(&[("email", "owner@demo.test"), ("password", "bench password")])
+                .send()
+                .await?;
+            client
+        }
+    };
+    for url in urls {
+        client.get(url).send().await?.bytes().await?;
+    }
+    Ok(())
+}
+
 async fn drive(
     base: &str,
     urls: &[String],
     options: &Options,
     auth: Auth,
 ) -> anyhow::Result<Figures> {
+    warm_up(base, urls, &auth).await?;
     let mut tasks = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
