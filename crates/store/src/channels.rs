@@ -1038,3 +1038,28 @@ pub async fn phone_in_use<'e>(
     .await?;
     Ok(n > 0)
 }
+
+/// Share a client's number with its partner (API keys allowed) or take that back. Only the
+/// client's own numbers move; `false` when the channel is not this client's.
+pub async fn set_partner_permission<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    client: &ClientId,
+    id: &ChannelId,
+    permission: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE channels SET partner_permission = $1,
+                modified_ms = CASE WHEN partner_permission = $1 THEN modified_ms ELSE $2 END
+          WHERE partner_id = $3 AND client_id = $4 AND id = $5",
+    )
+    .bind(permission)
+    .bind(now_ms)
+    .bind(partner.as_str())
+    .bind(client.as_str())
+    .bind(id.as_str())
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

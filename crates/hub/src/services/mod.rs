@@ -9,6 +9,7 @@ pub mod demo_accounts;
 pub mod dev_sink;
 pub mod events;
 pub mod mail;
+pub mod onboarding;
 pub mod partners;
 pub mod profile;
 pub mod users;
