@@ -11,6 +11,7 @@ mod browser_flows;
 mod cli;
 mod integration_browser;
 mod mail_smtp;
+mod onboarding;
 mod openapi;
 mod ops;
 mod profile;
