@@ -255,6 +255,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::dev_sink::show).post(pages::dev_sink::receive),
         )
         .route(
+            "/dev/partner-site/{partner_id}",
+            get(pages::dev_partner_site::show),
+        )
+        .route(
+            "/dev/partner-site/{partner_id}/callback",
+            get(pages::dev_partner_site::callback),
+        )
+        .route(
             "/dev/webhook-sink/{partner_id}/clear",
             post(pages::dev_sink::clear),
         )

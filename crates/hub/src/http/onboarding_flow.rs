@@ -677,9 +677,9 @@ pub async fn add_number(
                 jar,
                 &state.config,
                 &format!(
-                    "{} added. WhatsApp sends the verification code by {}.",
+                    "{} added. WhatsApp sends the verification code ({}).",
                     channel.phone_number,
-                    request.method.as_str()
+                    request.method.label()
                 ),
             );
             let target = step(&visit.public, "/numbers", &carried(&visit, &params));

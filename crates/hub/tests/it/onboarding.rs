@@ -300,11 +300,7 @@ async fn direct_payment_clients_must_choose_and_un_sharing_is_reported_as_revoke
         set_redirect(&app, &other, Some(CONFIGURED)).await;
         let (client, numbers) = sign_up(&app, &other, "", "dora@direct.test", "Dora Direct").await;
         let a = add_number(&app, &client, &numbers, "+4915123457011").await;
-        let numbers = get(&client, &app, &{
-            let to = action(&numbers.html, "add-number-form");
-            to
-        })
-        .await;
+        let numbers = get(&client, &app, &action(&numbers.html, "add-number-form")).await;
         let b = add_number(&app, &client, &numbers, "+4915123457012").await;
         let numbers_path = action(&numbers.html, "add-number-form");
         let cid = client_of(&numbers_path);
