@@ -309,7 +309,9 @@ async fn warm_up(base: &str, urls: &[String], auth: &Auth) -> anyhow::Result<()>
         Auth::ApiKey(key) => {
             let mut headers = reqwest::header::HeaderMap::new();
             headers.insert("x-api-key", key.parse()?);
-            reqwest::Client::builder().default_headers(headers).build()?
+            reqwest::Client::builder()
+                .default_headers(headers)
+                .build()?
         }
         Auth::Login => {
             let client = reqwest::Client::builder()

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod ip_policy;
 pub mod listing;
 pub mod logo;
+pub mod onboarding;
 pub mod partner;
 pub mod permission;
 pub mod phone;

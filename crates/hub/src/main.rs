@@ -223,6 +223,19 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
                 .link(&format!("/dev/webhook-sink/{}", seed.demo_partner))
         );
         println!(
+            "A client's Integrated Onboarding with Demo Partner: {}",
+            state.config.link(&format!(
+                "/dashboard/app/{}?state=demo&name=Ann%20Lee",
+                seed.demo_partner
+            ))
+        );
+        println!(
+            "Demo Partner's example site with a Connect button: {}",
+            state
+                .config
+                .link(&format!("/dev/partner-site/{}", seed.demo_partner))
+        );
+        println!(
             "Staff console: {}   Press Ctrl+C to stop.\n",
             state.config.link("/staff/login")
         );

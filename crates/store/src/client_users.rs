@@ -142,3 +142,25 @@ pub async fn copy<'e>(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// The clients of `partner` that `user` may act for, by client name. Another partner's clients
+/// never appear, whatever the person holds there.
+pub async fn of_user_for_partner<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    user: &UserId,
+) -> Result<Vec<ClientId>, StoreError> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT cl.id FROM client_users cu
+           JOIN clients cl ON cl.id = cu.client_id
+          WHERE cl.partner_id = $1 AND cu.user_id = $2
+          ORDER BY LOWER(cl.name), cl.id",
+    )
+    .bind(partner.as_str())
+    .bind(user.as_str())
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|id| parse_column("clients.id", id, ClientId::parse))
+    .collect()
+}

@@ -106,3 +106,17 @@ pub async fn purge_expired<'e>(
         .await?
         .rows_affected())
 }
+
+/// When a live session began (the onboarding flow treats a client signed up in this very
+/// session as new).
+pub async fn created_ms<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token_hash: &TokenHash,
+) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT created_ms FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.as_str())
+            .fetch_optional(ex)
+            .await?,
+    )
+}

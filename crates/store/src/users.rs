@@ -144,3 +144,30 @@ pub async fn record_login<'e>(
         .await?;
     Ok(())
 }
+
+/// A new user with a password, unless the email is taken (then `None`: the caller must not say
+/// which, see the onboarding sign-up). One statement, so two sign-ups racing cannot both win.
+pub async fn create_with_password(
+    conn: &mut sqlx::AnyConnection,
+    email: &Email,
+    name: &str,
+    password_hash: &str,
+    now_ms: i64,
+) -> Result<Option<User>, StoreError> {
+    let id = UserId::generate();
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(email.as_str())
+    .bind(name)
+    .bind(password_hash)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get(&mut *conn, &id).await
+}

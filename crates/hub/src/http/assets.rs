@@ -9,11 +9,14 @@ use std::sync::LazyLock;
 
 const CSS: &str = include_str!("../../assets/app.css");
 const JS: &str = include_str!("../../assets/app.js");
+/// The development partner site's script (`/dev/partner-site/{partner_id}`).
+const PARTNER_SITE_JS: &str = include_str!("../../assets/partner-site.js");
 
 static VERSION: LazyLock<String> = LazyLock::new(|| {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     CSS.hash(&mut hasher);
     JS.hash(&mut hasher);
+    PARTNER_SITE_JS.hash(&mut hasher);
     format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 });
 
@@ -25,6 +28,7 @@ pub async fn serve(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "app.js" => (JS, "text/javascript; charset=utf-8"),
+        "partner-site.js" => (PARTNER_SITE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

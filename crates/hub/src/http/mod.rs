@@ -7,6 +7,7 @@ pub mod docs;
 pub mod extract;
 pub mod migration;
 pub mod onboarding;
+pub mod onboarding_flow;
 pub mod ops;
 pub mod pages;
 pub mod session;
@@ -218,9 +219,50 @@ pub fn router(state: AppState) -> Router {
             "/partner/{partner_id}/accounts/{channel_id}/sandbox-alert",
             post(pages::accounts::sandbox_alert),
         )
+        .route("/dashboard/app/{partner_id}", get(onboarding_flow::start))
+        .route(
+            "/dashboard/app/{partner_id}/permissions",
+            get(onboarding_flow::start),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/signup",
+            post(onboarding_flow::sign_up),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/login",
+            post(onboarding_flow::log_in),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/logout",
+            post(onboarding_flow::log_out),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/company",
+            post(onboarding_flow::open_company),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/numbers",
+            get(onboarding_flow::numbers).post(onboarding_flow::add_number),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/numbers/{channel_id}/verify",
+            post(onboarding_flow::verify),
+        )
+        .route(
+            "/dashboard/app/{partner_id}/share",
+            get(onboarding_flow::share_form).post(onboarding_flow::share),
+        )
         .route(
             "/dev/webhook-sink/{partner_id}",
             get(pages::dev_sink::show).post(pages::dev_sink::receive),
+        )
+        .route(
+            "/dev/partner-site/{partner_id}",
+            get(pages::dev_partner_site::show),
+        )
+        .route(
+            "/dev/partner-site/{partner_id}/callback",
+            get(pages::dev_partner_site::callback),
         )
         .route(
             "/dev/webhook-sink/{partner_id}/clear",

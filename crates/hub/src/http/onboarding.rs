@@ -1,5 +1,5 @@
-//! The Integrated Onboarding screens a partner's clients see first — sign-up and migration —
-//! as reusable templates. A small view (`Brand`: the partner's brand name and logo) drives them,
+//! The Integrated Onboarding screens a partner's clients see — sign-up, log-in, numbers,
+//! sharing, the end page, and migration — as reusable templates inside one frame. A small view (`Brand`: the partner's brand name and logo) drives them,
 //! and `Mode` says whether they are live forms or the Profile preview's inert copies, so the
 //! preview shows exactly what the real pages (`/dashboard/app/{partner_id}`) will render.
 //! The platform's own branding is part of the frame and cannot be switched off: no
@@ -88,6 +88,14 @@ impl Screen {
     }
 }
 
+/// What the sign-up form shows in its fields (prefilled from the query, or kept after an error).
+#[derive(Clone, Debug, Default)]
+pub struct SignupValues {
+    pub name: String,
+    pub email: String,
+    pub company: String,
+}
+
 /// The first screen of Integrated Onboarding: a new client signs up.
 #[derive(Template, WebTemplate)]
 #[template(path = "onboarding/signup.html")]
@@ -97,6 +105,127 @@ pub struct SignupScreen {
     pub mode: Mode,
     /// Where "Log in instead" leads.
     pub login_href: String,
+    pub values: SignupValues,
+    pub errors: FieldErrors,
+    /// A message above the form.
+    pub notice: Option<String>,
+    /// The plan the partner preselected (`plan_selection`), shown as is.
+    pub plan: Option<String>,
+}
+
+/// An existing client logs in (the same check and throttles as `/login`).
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/login.html")]
+pub struct LoginScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub email: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    /// Where "Create an account" leads; `None` where only existing clients fit (`?number=`).
+    pub signup_href: Option<String>,
+}
+
+/// A logged-in person without a client of this partner names their company.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/company.html")]
+pub struct CompanyScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub email: String,
+    pub company: String,
+    pub errors: FieldErrors,
+    pub logout_action: String,
+}
+
+/// One of the client's numbers on the numbers screen.
+#[derive(Clone, Debug)]
+pub struct NumberRow {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+    pub status: &'static str,
+    pub pill: &'static str,
+    /// The provider is still sending the code.
+    pub waiting: bool,
+    /// The code form is shown.
+    pub verify: bool,
+    pub verify_action: String,
+    pub error: Option<String>,
+}
+
+/// What the add-number form shows after an error.
+#[derive(Clone, Debug, Default)]
+pub struct NumberValues {
+    pub phone: String,
+    pub name: String,
+    pub method: String,
+}
+
+/// The client's numbers: add (unless refused), verify, continue to sharing.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/numbers.html")]
+pub struct NumbersScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub client_name: String,
+    pub email: String,
+    pub numbers: Vec<NumberRow>,
+    pub may_add: bool,
+    /// Why adding is refused, when it is.
+    pub refused: String,
+    pub message: Option<String>,
+    pub add_values: NumberValues,
+    pub add_errors: FieldErrors,
+    pub continue_href: String,
+    pub sandbox_hint: bool,
+}
+
+/// One number offered for sharing.
+#[derive(Clone, Debug)]
+pub struct ShareRow {
+    pub id: String,
+    pub phone: String,
+    pub name: String,
+    pub status: &'static str,
+    pub checked: bool,
+}
+
+/// Which numbers the partner may use.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/share.html")]
+pub struct ShareScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub numbers: Vec<ShareRow>,
+    pub partner_payment: bool,
+    pub error: Option<String>,
+}
+
+/// An end or a stop: all set, a refusal, a suspended partner.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/done.html")]
+pub struct DoneScreen {
+    pub chrome: Chrome,
+    pub brand: Brand,
+    pub mode: Mode,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    /// (href, label)
+    pub link: Option<(String, String)>,
+}
+
+/// A page without a partner to show (an unknown partner id), in the public look.
+#[derive(Template, WebTemplate)]
+#[template(path = "onboarding/notice.html")]
+pub struct NoticePage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
 }
 
 /// The first screen of a migration: the number that is live elsewhere, its display name, and a
@@ -164,6 +293,10 @@ pub fn render(
             chrome,
             brand,
             mode,
+            values: SignupValues::default(),
+            errors: FieldErrors::default(),
+            notice: None,
+            plan: None,
         }
         .into_response(),
         Screen::Migration => MigrationScreen {

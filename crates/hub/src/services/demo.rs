@@ -314,6 +314,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     .await?;
     ensure_pending_invitation(state, &demo).await?;
     ensure_demo_webhook(state, &demo).await?;
+    ensure_demo_redirect(state, &demo).await?;
     ensure_demo_profile(state, &demo).await?;
     crate::services::demo_accounts::seed(state, &demo, &other).await?;
     ensure_client_hub(state, &demo, &other, &hash).await?;
@@ -349,4 +350,27 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
             },
         ],
     })
+}
+
+/// Demo Partner's Redirect URL is the development partner site's redirect page, so the printed
+/// onboarding link ends on a page that shows the returned ids (development mode only). A URL
+/// set by hand is kept; one pointing at an earlier demo's port follows the Hub.
+async fn ensure_demo_redirect(state: &AppState, demo: &PartnerId) -> Result<(), AppError> {
+    use crate::services::webhooks::{self, UrlKind};
+    if !state.config.dev {
+        return Ok(());
+    }
+    let path = format!("/dev/partner-site/{demo}/callback");
+    let target = state.config.link(&path);
+    let endpoints = webhooks::endpoints(state, demo).await?;
+    let keep = endpoints
+        .redirect_url
+        .as_deref()
+        .is_some_and(|u| u == target || !u.ends_with(&path));
+    if keep {
+        return Ok(());
+    }
+    let url = webhooks::parse_url(state, UrlKind::Redirect, Some(&target))?;
+    webhooks::save_url(state, demo, UrlKind::Redirect, url.as_ref(), &Actor::System).await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub mod dev_sink;
 pub mod events;
 pub mod mail;
 pub mod migration;
+pub mod onboarding;
 pub mod partner_change;
 pub mod partners;
 pub mod profile;

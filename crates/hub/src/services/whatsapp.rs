@@ -173,8 +173,26 @@ pub async fn create_client(
     request: &ClientRequest,
     actor: &Actor,
 ) -> Result<Client, AppError> {
-    let mut id = ClientId::generate();
     let mut tx = state.db.begin_write().await?;
+    let id = create_client_in(&mut tx, state, partner, request, actor).await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    store::clients::get(state.db.pool(), &partner.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Create a client (with its audit entry and `client_created` event) inside the caller's
+/// transaction, for flows that create more in the same step (the onboarding sign-up). The
+/// caller commits and then wakes the webhook dispatcher.
+pub async fn create_client_in(
+    tx: &mut store::WriteTx,
+    state: &AppState,
+    partner: &Partner,
+    request: &ClientRequest,
+    actor: &Actor,
+) -> Result<ClientId, AppError> {
+    let mut id = ClientId::generate();
     let mut tries = 0;
     loop {
         let new = NewClient {
@@ -187,14 +205,14 @@ pub async fn create_client(
             contact_user: &request.contact_user,
             meta_info: &request.meta_info,
         };
-        if store::clients::create(&mut *tx, &partner.id, &new, state.now_ms()).await? {
+        if store::clients::create(&mut **tx, &partner.id, &new, state.now_ms()).await? {
             break;
         }
         tries = id_taken(tries)?;
         id = ClientId::generate();
     }
     audit::record(
-        &mut *tx,
+        &mut **tx,
         state,
         actor,
         Some(&partner.id),
@@ -203,17 +221,13 @@ pub async fn create_client(
         &request.name,
     )
     .await?;
-    let created = store::clients::get(&mut *tx, &partner.id, &id)
+    let created = store::clients::get(&mut **tx, &partner.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
     let data = serde_json::to_value(crate::http::api::json::client(&created))
         .map_err(|e| AppError::Internal(e.into()))?;
-    events::emit(&mut tx, state, &partner.id, EventType::ClientCreated, &data).await?;
-    tx.commit().await?;
-    state.webhooks_wakeup.notify_one();
-    store::clients::get(state.db.pool(), &partner.id, &id)
-        .await?
-        .ok_or(AppError::NotFound)
+    events::emit(tx, state, &partner.id, EventType::ClientCreated, &data).await?;
+    Ok(id)
 }
 
 pub async fn client(

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
+pub mod dev_partner_site;
 pub mod dev_sink;
 pub mod integration;
 pub mod notifications;

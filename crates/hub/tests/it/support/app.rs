@@ -32,6 +32,9 @@ pub struct Options {
     pub public_url: Option<String>,
     /// How long webhook deliveries wait for an answer (the app's default is 10 s).
     pub webhook_timeout_ms: Option<u64>,
+    /// A fixed listen address (e.g. `127.0.0.1:8082`, where the connect button's `local`
+    /// environment looks); an ephemeral port otherwise.
+    pub bind: Option<SocketAddr>,
 }
 
 pub struct TestApp {
@@ -91,9 +94,14 @@ impl TestApp {
             Some(db) => db.url.clone(),
             None => store::Db::sqlite_url(dir.path()),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = match options.bind {
+            Some(addr) => tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|err| {
+                panic!("cannot listen on {addr} ({err}): something else holds it; stop it and run the test again")
+            }),
+            None => tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind"),
+        };
         let addr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
         let mut config =
