@@ -156,7 +156,9 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
     // one, in the middle of the measurements; done here, the figures are those of a settled
     // database (visibility map set, plans from statistics). SQLite plans without statistics.
     if state.db.backend() == store::Backend::Postgres {
-        sqlx::query("VACUUM ANALYZE").execute(state.db.pool()).await?;
+        sqlx::query("VACUUM ANALYZE")
+            .execute(state.db.pool())
+            .await?;
     }
     let hash = hub::passwords::hash("bench password").await?;
     let mut conn = state.db.pool().acquire().await?;

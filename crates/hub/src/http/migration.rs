@@ -358,7 +358,11 @@ async fn progress_page(
     let now = state.now_ms();
     let method = VerificationMethod::parse(&c.verification_method).map_or_else(
         |_| c.verification_method.clone(),
-        |m| m.label().to_lowercase(),
+        |m| match m {
+            // "by SMS", "by voice call": the acronym keeps its capitals.
+            VerificationMethod::Sms => m.label().to_owned(),
+            VerificationMethod::Voice => m.label().to_lowercase(),
+        },
     );
     let screen = MigrationCodeScreen {
         chrome: Chrome::new(state, None),

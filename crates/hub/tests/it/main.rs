@@ -15,6 +15,7 @@ mod connect_button_browser;
 mod integration_browser;
 mod mail_smtp;
 mod migration;
+mod migration_browser;
 mod onboarding;
 mod onboarding_browser;
 mod openapi;

@@ -224,6 +224,10 @@ async fn a_new_client_signs_up_adds_verifies_shares_and_is_sent_back() {
 
         let (client, numbers) = sign_up(&app, &demo, query, "ann@shop.test", "Ann's Shop GmbH").await;
         assert!(numbers.html.contains("You have no numbers yet"));
+        assert!(
+            numbers.html.contains(&format!("href=\"/dashboard/app/{demo}/migrate\"")),
+            "a number live elsewhere is brought over instead"
+        );
         let numbers_path = format!(
             "/dashboard/app/{demo}/numbers?{}",
             action(&numbers.html, "add-number-form").split_once('?').unwrap().1
