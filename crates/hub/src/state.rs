@@ -39,15 +39,20 @@ pub struct Inner {
 pub struct LoginThrottle {
     pub per_account: Mutex<Throttle>,
     pub per_ip: Mutex<Throttle>,
+    /// Onboarding sign-ups (each makes a user and a client) per client IP: enough for an
+    /// agency onboarding clients from one office, not for a script filling the database.
+    pub signups_per_ip: Mutex<Throttle>,
 }
 
 impl LoginThrottle {
     const WINDOW_MS: i64 = 15 * 60 * 1000;
+    pub const SIGNUPS_PER_HOUR: usize = 20;
 
     pub fn new() -> Self {
         Self {
             per_account: Mutex::new(Throttle::new(5, Self::WINDOW_MS)),
             per_ip: Mutex::new(Throttle::new(30, Self::WINDOW_MS)),
+            signups_per_ip: Mutex::new(Throttle::new(Self::SIGNUPS_PER_HOUR, 60 * 60 * 1000)),
         }
     }
 }

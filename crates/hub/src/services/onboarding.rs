@@ -139,9 +139,17 @@ pub async fn sign_up(
     else {
         return Err(AppError::Validation(errors));
     };
+    let now = state.now_ms();
+    let ip_key = format!("signup:{}", meta.ip);
+    if let Ok(throttle) = state.login_throttle.signups_per_ip.lock()
+        && let Err(wait) = throttle.check(&ip_key, now)
+    {
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.seconds,
+        });
+    }
     // Hashed before we know whether the email is taken, so both answers take the same time.
     let hash = crate::passwords::hash(password.expose()).await?;
-    let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
     let Some(user) =
         store::users::create_with_password(&mut tx, &email, name.as_str(), &hash, now).await?
@@ -167,6 +175,9 @@ pub async fn sign_up(
     )
     .await?;
     tx.commit().await?;
+    if let Ok(mut throttle) = state.login_throttle.signups_per_ip.lock() {
+        throttle.record_failure(&ip_key, now);
+    }
     state.webhooks_wakeup.notify_one();
     let login = auth::open_user_session(state, &user.id, meta).await?;
     store::users::record_login(state.db.pool(), &user.id, state.now_ms()).await?;

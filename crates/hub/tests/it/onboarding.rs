@@ -784,3 +784,47 @@ async fn clients_see_nothing_of_other_partners_or_other_clients() {
     })
     .await;
 }
+
+/// Sign-ups from one address are limited (each creates a person and a client): the one past the
+/// limit gets a clear 429 page and creates nothing; an hour later sign-ups work again.
+#[tokio::test]
+async fn sign_ups_from_one_address_are_throttled() {
+    for_each_backend(|app| async move {
+        let demo = partner(&app, "Demo Partner", PaymentModel::PartnerPayment).await;
+        let limit = hub::state::LoginThrottle::SIGNUPS_PER_HOUR;
+        for i in 0..limit {
+            sign_up(
+                &app,
+                &demo,
+                "",
+                &format!("c{i}@shop.test"),
+                &format!("Shop {i}"),
+            )
+            .await;
+        }
+        let client = app.client();
+        let first = get(&client, &app, &format!("/dashboard/app/{demo}")).await;
+        let to = action(&first.html, "signup-form");
+        let form = [
+            ("name", "Ann Lee"),
+            ("email", "one.too.many@shop.test"),
+            ("password", PASSWORD),
+            ("company", "One Too Many"),
+        ];
+        let refused = post(&client, &app, &to, &form).await;
+        assert_eq!(refused.status, 429, "{}", refused.html);
+        assert!(refused.html.contains("Slow down"), "{}", refused.html);
+        let users: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE email = $1")
+                .bind("one.too.many@shop.test")
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(users, 0, "nothing was created");
+
+        app.clock.advance_ms(60 * 60 * 1000);
+        let again = post(&client, &app, &to, &form).await;
+        assert_eq!(again.status, 303, "{}", again.html);
+    })
+    .await;
+}
