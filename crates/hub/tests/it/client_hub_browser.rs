@@ -3,10 +3,9 @@
 //! partner, whose Owner accepts on the Partner Change page; then that Owner turns on automatic
 //! approval and the next client's request moves at once. Screenshots land in `test-artifacts/`.
 
-use std::panic::resume_unwind;
 use std::time::Duration;
 
-use crate::accounts_browser::{CatchUnwind, click_button, wait_for_path};
+use crate::accounts_browser::{click_button, wait_for_path};
 use crate::client_hub::{Partner, client_user, partner};
 use crate::support::app::{Backend, Options, PASSWORD, TestApp};
 use crate::support::browser::{self, Browser};
@@ -16,30 +15,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_client_toggles_permission_and_moves_to_a_partner_that_accepts_in_the_browser() {
-    if !browser::available() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os(browser::CHROMEDRIVER_ENV).is_none(),
-            "Chromium or chromedriver is missing, but browser tests must run here"
-        );
-        eprintln!("Chromium or chromedriver is missing: client_hub_browser is skipped");
+    if !browser::required("client_hub_browser") {
         return;
     }
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        if let Ok(png) = browser.client.screenshot().await {
-            let dir = browser::artifacts_dir();
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join("client-hub-browser-failure.png"), png);
-        }
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("client-hub-browser", app, flow).await;
 }
 
 async fn login(app: &TestApp, browser: &Browser, email: &str) {

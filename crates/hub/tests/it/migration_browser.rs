@@ -3,10 +3,9 @@
 //! it), a wrong code refused, the right one — and the number runs with the partner, migrated,
 //! in the partner's default hosting. Screenshots land in `test-artifacts/`.
 
-use std::panic::resume_unwind;
 use std::time::Duration;
 
-use crate::accounts_browser::{CatchUnwind, click_button, wait_for_path};
+use crate::accounts_browser::{click_button, wait_for_path};
 use crate::client_hub::{client_user, partner};
 use crate::support::app::{Backend, Options, PASSWORD, TestApp};
 use crate::support::browser::{self, Browser};
@@ -16,30 +15,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_client_migrates_a_number_in_the_browser() {
-    if !browser::available() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os(browser::CHROMEDRIVER_ENV).is_none(),
-            "Chromium or chromedriver is missing, but browser tests must run here"
-        );
-        eprintln!("Chromium or chromedriver is missing: migration_browser is skipped");
+    if !browser::required("migration_browser") {
         return;
     }
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        if let Ok(png) = browser.client.screenshot().await {
-            let dir = browser::artifacts_dir();
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join("migration-browser-failure.png"), png);
-        }
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("migration-browser", app, flow).await;
 }
 
 async fn flow(app: &TestApp, browser: &Browser) {

@@ -4,13 +4,12 @@
 //! then saves and finds the new values in the saved preview. Screenshots land in
 //! `test-artifacts/`.
 
-use std::panic::resume_unwind;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::Value;
 
-use crate::accounts_browser::{CatchUnwind, wait_for_path};
+use crate::accounts_browser::wait_for_path;
 use crate::profile::{encoded, png};
 use crate::support::app::{Backend, Options, PASSWORD, Role, TestApp, path_of};
 use crate::support::browser::{self, Browser};
@@ -19,30 +18,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn an_owner_previews_an_unsaved_logo_and_brand_name_then_saves_them_in_the_browser() {
-    if !browser::available() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os(browser::CHROMEDRIVER_ENV).is_none(),
-            "Chromium or chromedriver is missing, but browser tests must run here"
-        );
-        eprintln!("Chromium or chromedriver is missing: profile_browser is skipped");
+    if !browser::required("profile_browser") {
         return;
     }
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        if let Ok(png) = browser.client.screenshot().await {
-            let dir = browser::artifacts_dir();
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join("profile-browser-failure.png"), png);
-        }
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("profile-browser", app, flow).await;
 }
 
 /// The `src` of the partner logo on the page, and whether the browser could draw it.

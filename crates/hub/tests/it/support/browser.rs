@@ -330,3 +330,42 @@ fn free_port() -> u16 {
         .map(|addr| addr.port())
         .expect("cannot find a free local port")
 }
+
+/// Whether this browser test should run: `false` (and a note) when Chromium or chromedriver is
+/// missing on a developer's machine; a failure in CI or wherever chromedriver was named, since
+/// browser tests must run there.
+pub fn required(test: &str) -> bool {
+    if available() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none() && std::env::var_os(CHROMEDRIVER_ENV).is_none(),
+        "Chromium or chromedriver is missing, but browser tests must run here"
+    );
+    eprintln!("Chromium or chromedriver is missing: {test} is skipped");
+    false
+}
+
+/// Run `flow` against `app` in a fresh headless Chromium. When it panics, a screenshot of the
+/// page goes to `test-artifacts/<name>-failure.png` and browser and app are closed before the
+/// panic goes on; otherwise both are closed after it.
+pub async fn run(
+    name: &str,
+    app: crate::support::app::TestApp,
+    flow: impl AsyncFnOnce(&crate::support::app::TestApp, &Browser),
+) {
+    let browser = start().await;
+    let outcome = crate::accounts_browser::CatchUnwind(Box::pin(flow(&app, &browser))).await;
+    if outcome.is_err()
+        && let Ok(png) = browser.client.screenshot().await
+    {
+        let dir = artifacts_dir();
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}-failure.png")), png);
+    }
+    browser.close().await;
+    app.finish().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
