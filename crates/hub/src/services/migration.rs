@@ -52,6 +52,18 @@ pub async fn start(
     let settings = store::partners::settings(pool, &partner.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // "Allow clients to add phone number" off: a client that has numbers already brings no
+    // more (one without any, e.g. just signed up, may bring its first), as in onboarding.
+    if !domain::onboarding::client_may_add_numbers(
+        partner.payment_model,
+        settings.allows_clients_to_add_numbers(),
+        live == 0,
+    ) {
+        return Err(AppError::Unprocessable(format!(
+            "{} does not let existing clients add numbers. Ask them to add this number for you.",
+            partner.name
+        )));
+    }
     let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
     let waba_id = match existing_waba {

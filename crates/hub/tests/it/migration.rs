@@ -286,3 +286,59 @@ async fn duplicates_wrong_codes_and_strangers_are_refused() {
     })
     .await;
 }
+
+/// With "Allow clients to add phone number" off, a Partner-Payment partner's client that has
+/// numbers brings no more (with the reason); a client without any may bring its first.
+#[tokio::test]
+async fn allow_clients_to_add_numbers_off_stops_existing_clients_migrating() {
+    for_each_backend_with(dev, |app| async move {
+        let demo = partner(&app, "Demo Partner", PaymentModel::PartnerPayment).await;
+        let acme = demo.client(&app, "Acme Shoes").await;
+        demo.running_number(&app, &acme, "+4915123457951").await;
+        let bella = demo.client(&app, "Bella Pasta").await;
+        client_user(&app, "clara@acme.test", &demo.id, &acme).await;
+        client_user(&app, "bruno@bella.test", &demo.id, &bella).await;
+        sqlx::query("UPDATE partners SET allow_client_to_add_phone_no = 0 WHERE id = $1")
+            .bind(demo.id.as_str())
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+
+        let clara = app.login("clara@acme.test").await;
+        let base = format!("/client/{acme}/migrate");
+        let res = post_form(
+            &clara,
+            &app,
+            &base,
+            &[("phone_number", "+4915123457952"), ("phone_name", "Acme")],
+        )
+        .await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("does not let existing clients add numbers")
+        );
+        assert_eq!(channels_with_number(&app, "+4915123457952").await, 0);
+
+        let bruno = app.login("bruno@bella.test").await;
+        let res = post_form(
+            &bruno,
+            &app,
+            &format!("/client/{bella}/migrate"),
+            &[("phone_number", "+4915123457953"), ("phone_name", "Bella")],
+        )
+        .await;
+        assert_eq!(res.status(), 303, "its first number");
+    })
+    .await;
+}
+
+async fn channels_with_number(app: &TestApp, phone: &str) -> i64 {
+    sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM channels WHERE phone_number = $1")
+        .bind(phone)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
