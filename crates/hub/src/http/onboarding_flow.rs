@@ -757,23 +757,26 @@ pub async fn verify(
     numbers_page(&state, &visit, &params, None, view, status).await
 }
 
-/// The numbers a share step is about: the requested one (`?number=`), or all of the client's.
+/// The client visit behind a share step and the numbers it is about: the requested one
+/// (`?number=`), or all of the client's.
 async fn offered(
     state: &AppState,
-    visit: &ClientVisit,
+    partner_id: &str,
     params: &OnboardingParams,
+    user: MaybeUser,
 ) -> Result<(ClientVisit, Vec<ChannelView>), Response> {
+    let visit = client_visit(state, partner_id, params, user).await?;
     if let Some(number) = params.requested_number() {
-        return match flow::requested_number(state, visit, &number).await {
+        return match flow::requested_number(state, &visit, &number).await {
             Ok((visit, channel)) => Ok((visit, vec![channel])),
             Err(AppError::Forbidden(message)) => Err(refusal(state, &visit.public, message)),
             Err(err) => Err(err.into_response()),
         };
     }
-    flow::numbers(state, visit)
-        .await
-        .map(|numbers| (visit.clone(), numbers))
-        .map_err(IntoResponse::into_response)
+    match flow::numbers(state, &visit).await {
+        Ok(numbers) => Ok((visit, numbers)),
+        Err(err) => Err(err.into_response()),
+    }
 }
 
 /// The share screen, with a content security policy that lets its form end on the partner's
@@ -831,11 +834,7 @@ pub async fn share_form(
     user: MaybeUser,
     jar: CookieJar,
 ) -> Response {
-    let visit = match client_visit(&state, &partner_id, &params, user).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let (visit, numbers) = match offered(&state, &visit, &params).await {
+    let (visit, numbers) = match offered(&state, &partner_id, &params, user).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -856,11 +855,7 @@ pub async fn share(
     meta: ClientMeta,
     body: Bytes,
 ) -> Response {
-    let visit = match client_visit(&state, &partner_id, &params, user).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    let (visit, numbers) = match offered(&state, &visit, &params).await {
+    let (visit, numbers) = match offered(&state, &partner_id, &params, user).await {
         Ok(found) => found,
         Err(page) => return page,
     };
