@@ -278,17 +278,21 @@ fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
     out
 }
 
-/// The rarest one or two of `trigrams`, when the rarest is rare enough to find candidates by.
-fn rarest<'t>(counted: &mut [(i64, &'t String)]) -> Option<Vec<&'t String>> {
+/// The trigrams to find candidates by: the rarest, when it is rare enough, and the next rarest
+/// too when that one is also rare enough. The index reads a common trigram's long list quickly
+/// (it skips through it), but it is the candidates that cost: each is read and checked for the
+/// whole phrase. Two rare trigrams leave few candidates ("300" and " 30" of "client 3007": a
+/// few dozen of 2,687); a common second one would narrow nothing worth its reading.
+fn rarest<'t>(counted: &mut [(i64, &'t String)], backend: Backend) -> Option<Vec<&'t String>> {
+    let max = dialect::trigram_count_max(backend);
     counted.sort_by_key(|(n, _)| *n);
-    match counted {
-        [(n, first), rest @ ..] if *n <= dialect::TRIGRAM_COUNT_MAX => Some(
-            std::iter::once(*first)
-                .chain(rest.first().map(|(_, t)| *t))
-                .collect(),
-        ),
-        _ => None,
-    }
+    let rare: Vec<&String> = counted
+        .iter()
+        .take(2)
+        .take_while(|(n, _)| *n <= max)
+        .map(|(_, t)| *t)
+        .collect();
+    (!rare.is_empty()).then_some(rare)
 }
 
 impl Search {
@@ -327,7 +331,7 @@ impl Search {
     }
 
     /// How many channels (of every partner) hold each trigram, counting no further than
-    /// [`dialect::TRIGRAM_COUNT_MAX`] + 1; from the minute-old counts where there are some.
+    /// [`dialect::trigram_count_max`] + 1; from the minute-old counts where there are some.
     async fn count_trigrams<'t>(
         db: &crate::Db,
         trigrams: &'t [String],
@@ -351,7 +355,7 @@ impl Search {
                 .bind(Bind::Int(i64::try_from(i).unwrap_or(i64::MAX)))
                 .push(count)
                 .bind(Bind::Text(probe))
-                .push(dialect::TRIGRAM_COUNT_END);
+                .push(dialect::trigram_count_end(db.backend()));
         }
         if unknown > 0 {
             for count in counts.fetch_all::<TrigramCount, _>(db.pool()).await? {
@@ -374,7 +378,7 @@ impl Search {
         // A phrase of exactly three characters is its own trigram; any longer one is checked.
         let contains =
             (phrase.chars().count() > INDEXED_PHRASE_MIN_CHARS).then(|| phrase.to_owned());
-        if let Some(rarest) = rarest(&mut counted) {
+        if let Some(rarest) = rarest(&mut counted, db.backend()) {
             let expression = rarest
                 .iter()
                 .map(|t| dialect::fts5_phrase(t))
@@ -405,7 +409,7 @@ impl Search {
     async fn through_gin(db: &crate::Db, phrase: String) -> Result<Scanned, StoreError> {
         let trigrams = trigrams(&phrase, Backend::Postgres);
         let mut counted = Self::count_trigrams(db, &trigrams).await?;
-        Ok(match rarest(&mut counted) {
+        Ok(match rarest(&mut counted, db.backend()) {
             Some(rarest) if !(rarest.len() == 1 && *rarest[0] == phrase) => Scanned {
                 patterns: rarest.iter().map(|t| format!("%{t}%")).collect(),
                 contains: Some(phrase),
@@ -611,7 +615,11 @@ where
     // Through the trigram index every match is read anyway, so the page counts them too and
     // the phrase is looked up once; a scan would instead read every match's columns, so there
     // the page stops at its limit and a narrow count (or `channel_counts`) gives the total.
-    let counted_by_page = search.indexed.is_some();
+    // PostgreSQL checks every candidate of a pattern before it sorts (its trigram index yields
+    // them unordered), so there too the page counts the matches rather than a second query
+    // reading them all again.
+    let counted_by_page = search.indexed.is_some()
+        || (db.backend() == Backend::Postgres && !search.scanned.is_empty());
     let known_total = if counted_by_page {
         None
     } else {
@@ -630,8 +638,7 @@ where
         where_clause(&mut page, partner, query, &search);
         page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
         page.limit(query.limit, Some(query.offset));
-        page.push(") p CROSS JOIN channels c ON c.id = p.page_id")
-            .push(JOINS);
+        page.push(dialect::page_rows_join(db.backend())).push(JOINS);
         page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
     } else {
         if array.is_some() {

@@ -87,7 +87,7 @@ pub const SQLITE_CHANNEL_SEARCH_INDEXED_MAX: i64 = 10_000;
 pub const SQLITE_CHANNEL_SEARCH_CONTAINS: &str = " AND instr(s.search_text, ";
 
 /// After `SELECT CAST($i`, one row of a `UNION ALL`: how many channels (of every partner) hold
-/// a trigram, counting no further than one past [`TRIGRAM_COUNT_MAX`]. Returns the SQL up to the
+/// a trigram, counting no further than one past [`trigram_count_max`]. Returns the SQL up to the
 /// trigram's placeholder and what to bind there: an [`fts5_phrase`] on SQLite, a `LIKE` pattern
 /// that `pg_trgm` answers on PostgreSQL.
 pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) {
@@ -102,10 +102,26 @@ pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) 
         ),
     }
 }
-pub const TRIGRAM_COUNT_END: &str = " LIMIT 2001) AS t";
+/// Ends a row begun by [`trigram_count`]: counting stops one past [`trigram_count_max`]
+/// (literals: a bound LIMIT makes SQLite re-prepare).
+pub fn trigram_count_end(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => " LIMIT 20001) AS t",
+        Backend::Postgres => " LIMIT 2001) AS t",
+    }
+}
 
-/// A trigram held by at most this many channels is rare enough to find candidates by.
-pub const TRIGRAM_COUNT_MAX: i64 = 2_000;
+/// A trigram held by at most this many channels is rare enough to find candidates by (with a
+/// second one to narrow them: see `channels::rarest`). Counts are kept a minute, so counting a
+/// common trigram is paid once a minute, not per search. A candidate costs SQLite a read of the
+/// index's own row (about a microsecond), PostgreSQL a heap fetch and a recheck of the pattern,
+/// hence the lower bar there.
+pub fn trigram_count_max(backend: Backend) -> i64 {
+    match backend {
+        Backend::Sqlite => 20_000,
+        Backend::Postgres => 2_000,
+    }
+}
 
 /// The rest of a condition on `channels c` that holds when its `search_text` contains `$n`
 /// (both lower-cased); PostgreSQL spells SQLite's `instr` as `strpos`.
@@ -115,6 +131,16 @@ pub const POSTGRES_SEARCH_TEXT_CONTAINS: &str = " AND strpos(c.search_text, ";
 /// [`SQLITE_CHANNEL_SEARCH_INDEXED_MAX`] (a literal: a bound LIMIT makes SQLite re-prepare).
 pub const SQLITE_CHANNEL_SEARCH_PROBE: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM
     (SELECT 1 FROM channel_search WHERE channel_search MATCH $1 LIMIT 10001) AS matches";
+
+/// Closes the subquery `p` that picked a page's ids and joins their channels. SQLite's
+/// `CROSS JOIN` keeps the page first (it would otherwise plan without statistics); PostgreSQL
+/// has no `CROSS JOIN … ON` and plans this order itself.
+pub fn page_rows_join(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => ") p CROSS JOIN channels c ON c.id = p.page_id",
+        Backend::Postgres => ") p JOIN channels c ON c.id = p.page_id",
+    }
+}
 
 /// `text` as one FTS5 phrase: with the trigram tokenizer a phrase matches exactly the rows that
 /// contain it as a substring (case-insensitively), as `LIKE '%text%'` does.
