@@ -13,6 +13,8 @@ use sqlx::{Any, Executor};
 pub const REQUESTED: &str = "requested";
 pub const ACCEPTED: &str = "accepted";
 pub const DECLINED: &str = "declined";
+/// The client withdrew the request before the receiving partner decided.
+pub const WITHDRAWN: &str = "cancelled";
 
 /// A request as both partners' pages and the Client Hub show it.
 #[derive(Clone, Debug)]
@@ -240,6 +242,30 @@ pub async fn decide<'e>(
     .bind(now_ms)
     .bind(id)
     .bind(to.as_str())
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The client withdraws its open request (made while with `from`); `false` when it is not
+/// open (any more) or not this client's.
+pub async fn withdraw<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    from: &PartnerId,
+    client: &ClientId,
+    id: &str,
+    withdrawn_by: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE partner_change_requests SET status = 'cancelled', decided_by = $1, decided_ms = $2
+          WHERE id = $3 AND from_partner_id = $4 AND client_id = $5 AND status = 'requested'",
+    )
+    .bind(withdrawn_by)
+    .bind(now_ms)
+    .bind(id)
+    .bind(from.as_str())
+    .bind(client.as_str())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)

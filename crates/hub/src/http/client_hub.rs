@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
             post(withdraw_cancellation),
         )
         .route("/client/{client_id}/partner-change", post(request_change))
+        .route(
+            "/client/{client_id}/partner-change/{request_id}/withdraw",
+            post(withdraw_change),
+        )
 }
 
 pub fn actor(ctx: &ClientCtx, meta: &ClientMeta) -> Actor {
@@ -124,6 +128,9 @@ pub struct WabaOption {
 }
 
 pub struct RequestRow {
+    pub id: String,
+    /// Still waiting for the receiving partner: the client may withdraw it.
+    pub open: bool,
     pub waba_id: String,
     pub waba_name: String,
     pub from: String,
@@ -251,6 +258,8 @@ async fn render(
         .await?
         .into_iter()
         .map(|r| RequestRow {
+            id: r.id.clone(),
+            open: r.is_open(),
             waba_id: r.waba_id.to_string(),
             waba_name: r.waba_name.clone(),
             from: format!("{} ({})", r.from_partner_name, r.from_partner_id),
@@ -264,6 +273,7 @@ async fn render(
                 "requested" => "Waiting for the new partner".to_owned(),
                 "accepted" => "Accepted: moved".to_owned(),
                 "declined" => "Declined".to_owned(),
+                "cancelled" => "Withdrawn".to_owned(),
                 other => other.to_owned(),
             },
             at: format_ms(r.created_ms),
@@ -496,6 +506,50 @@ pub async fn withdraw_cancellation(
 pub struct ChangeForm {
     waba: String,
     partner_id: String,
+}
+
+pub async fn withdraw_change(
+    ctx: ClientCtx,
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    jar: CookieJar,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let result = partner_change::withdraw(
+        &state,
+        &ctx.partner,
+        &ctx.client,
+        &id,
+        &ctx.user.id,
+        &actor(&ctx, &meta),
+    )
+    .await;
+    match result {
+        Ok(request) => Ok(back(
+            &ctx,
+            jar,
+            &state,
+            &format!(
+                "Request withdrawn: {} stays with {}.",
+                request.waba_name, request.from_partner_name
+            ),
+        )),
+        Err(err) => {
+            let status = err.status();
+            let why = inline(err)?;
+            let page = render(
+                &state,
+                &ctx,
+                None,
+                Outcome {
+                    change_error: Some(why),
+                    ..Outcome::default()
+                },
+            )
+            .await?;
+            Ok((status, page).into_response())
+        }
+    }
 }
 
 pub async fn request_change(

@@ -338,7 +338,7 @@ pub async fn accept(
     if !request.is_open() {
         return Err(AppError::Unprocessable(format!(
             "This request was already {}.",
-            request.status
+            status_words(&request.status)
         )));
     }
     let from = request.from_partner_id.clone();
@@ -483,7 +483,7 @@ pub async fn decline(
     if !partner_changes::decide(&mut *tx, &to.id, id, DECLINED, &decided_by, now).await? {
         return Err(AppError::Unprocessable(format!(
             "This request was already {}.",
-            request.status
+            status_words(&request.status)
         )));
     }
     audit::record(
@@ -512,6 +512,65 @@ pub async fn decline(
     partner_changes::get(state.db.pool(), &to.id, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The client takes back its open request before the receiving partner decides: nothing moves,
+/// and the receiving partner is told (the request stays on its page as withdrawn).
+pub async fn withdraw(
+    state: &AppState,
+    partner: &Partner,
+    client: &Client,
+    id: &str,
+    user: &UserId,
+    actor: &Actor,
+) -> Result<PartnerChange, AppError> {
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let request = partner_changes::get(&mut *tx, &partner.id, id)
+        .await?
+        .filter(|r| r.from_partner_id == partner.id && r.client_id == client.id)
+        .ok_or(AppError::NotFound)?;
+    if !partner_changes::withdraw(&mut *tx, &partner.id, &client.id, id, user.as_str(), now).await?
+    {
+        return Err(AppError::Unprocessable(format!(
+            "This request was already {}.",
+            status_words(&request.status)
+        )));
+    }
+    notify(
+        &mut tx,
+        &request.to_partner_id,
+        "partner_change_withdrawn",
+        &format!("{} withdrew its partner change request", client.name),
+        &format!(
+            "{} no longer asks to move {} to you; nothing changes.",
+            client.name, request.waba_name
+        ),
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        state,
+        actor,
+        Some(&partner.id),
+        "partner_change.withdraw",
+        id,
+        request.waba_id.as_str(),
+    )
+    .await?;
+    tx.commit().await?;
+    partner_changes::get(state.db.pool(), &partner.id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A closed request's status as a sentence ends it ("This request was already …").
+fn status_words(status: &str) -> &str {
+    match status {
+        partner_changes::WITHDRAWN => "withdrawn",
+        other => other,
+    }
 }
 
 /// Requests towards the partner (open first) and of its clients away from it.

@@ -627,3 +627,104 @@ async fn a_client_with_two_wabas_is_split_into_a_new_client_with_the_same_people
     })
     .await;
 }
+
+/// A client takes back a request the receiving partner has not decided yet: nothing moves, the
+/// receiving partner is told and can no longer accept it, the client may ask again, and nobody
+/// else (another client of the same partner, the receiving partner's people) can withdraw it.
+#[tokio::test]
+async fn a_client_withdraws_an_open_request_before_the_partner_decides() {
+    for_each_backend_with(dev, |app| async move {
+        let old = partner(&app, "Old Partner", PaymentModel::PartnerPayment).await;
+        let new = partner(&app, "New Partner", PaymentModel::PartnerPayment).await;
+        let acme = old.client(&app, "Acme Shoes").await;
+        let number = old.running_number(&app, &acme, "+4915123457601").await;
+        let waba = waba_of(&app, &old, &number).await;
+        client_user(&app, "clara@acme.test", &old.id, &acme).await;
+        let clara = app.login("clara@acme.test").await;
+        let ok = [("waba", waba.as_str()), ("partner_id", new.id.as_str())];
+        let request_path = format!("/client/{acme}/partner-change");
+        assert_eq!(
+            post_form(&clara, &app, &request_path, &ok).await.status(),
+            303
+        );
+        let id = request_id(&app, &waba).await;
+        let withdraw = format!("/client/{acme}/partner-change/{id}/withdraw");
+
+        // Another client of the same partner, and the receiving partner's Owner, cannot.
+        let other = old.client(&app, "Other Shop").await;
+        client_user(&app, "olga@other.test", &old.id, &other).await;
+        let olga = app.login("olga@other.test").await;
+        let res = post_form(
+            &olga,
+            &app,
+            &format!("/client/{other}/partner-change/{id}/withdraw"),
+            &[],
+        )
+        .await;
+        assert_eq!(res.status(), 404, "another client's request");
+        assert_eq!(post_form(&olga, &app, &withdraw, &[]).await.status(), 404);
+        let new_owner = app.login(&new.owner).await;
+        assert_eq!(
+            post_form(&new_owner, &app, &withdraw, &[]).await.status(),
+            404
+        );
+
+        let html = follow(&clara, &app, &format!("/client/{acme}"))
+            .await
+            .1
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&format!("id=\"withdraw-change-{id}\"")));
+        assert!(html.contains("data-confirm=\"Withdraw your request"));
+        let res = post_form(&clara, &app, &withdraw, &[]).await;
+        assert_eq!(res.status(), 303);
+        let back = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(back, format!("/client/{acme}"));
+        let html = follow(&clara, &app, &back).await.1.text().await.unwrap();
+        assert!(html.contains("Request withdrawn"), "{html}");
+        assert!(html.contains("Withdrawn"));
+        assert!(
+            !html.contains(&format!("id=\"withdraw-change-{id}\"")),
+            "a closed request has no Withdraw button"
+        );
+        assert_eq!(
+            kinds(&app, &new, "partner_change_withdrawn").await,
+            vec![new.owner.clone()]
+        );
+
+        // Closed: neither side can act on it any more, and nothing moved.
+        let res = post_form(&clara, &app, &withdraw, &[]).await;
+        assert_eq!(res.status(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("This request was already withdrawn.")
+        );
+        let page = format!("/partner/{}/partner-change", new.id);
+        assert_eq!(
+            post_form(&new_owner, &app, &format!("{page}/{id}/accept"), &[])
+                .await
+                .status(),
+            422
+        );
+        let incoming = follow(&new_owner, &app, &page)
+            .await
+            .1
+            .text()
+            .await
+            .unwrap();
+        assert!(incoming.contains("Withdrawn by the client"));
+        assert_eq!(old.channel(&app, &number).await["status"], "running");
+        assert_eq!(total_channels(&app, &new).await, 0);
+        assert_counts_right(&app, &old).await;
+
+        // The client may ask again.
+        assert_eq!(
+            post_form(&clara, &app, &request_path, &ok).await.status(),
+            303
+        );
+    })
+    .await;
+}

@@ -36,6 +36,7 @@ fn view(r: PartnerChange, incoming: bool) -> RequestView {
         "requested" => ("Waiting for a decision", "wait"),
         "accepted" => ("Accepted", "ok"),
         "declined" => ("Declined", "bad"),
+        "cancelled" => ("Withdrawn by the client", ""),
         _ => ("Closed", ""),
     };
     let other = if incoming {
