@@ -93,7 +93,7 @@ pub async fn save_url(
             UrlKind::Redirect => "partner.redirect_url",
         },
         partner.as_str(),
-        value.unwrap_or("(cleared)"),
+        &url.map_or_else(|| "(cleared)".to_owned(), WebhookUrl::redacted),
     )
     .await?;
     tx.commit().await?;

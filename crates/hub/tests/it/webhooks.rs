@@ -1435,3 +1435,38 @@ async fn an_on_premise_partner_may_only_move_to_the_cloud_api() {
     })
     .await;
 }
+
+/// The audit log says the webhook URL changed but keeps no token the partner put in its query
+/// string; the setting itself (which deliveries use) keeps the whole URL.
+#[tokio::test]
+async fn the_audit_log_keeps_no_token_of_a_saved_url() {
+    for_each_backend_with(dev, |app| async move {
+        let demo = demo(&app).await;
+        let receiver = WebhookReceiver::start().await;
+        let url = format!("{}?token=s3cr3t-value&region=eu", receiver.url());
+        demo.set_webhook_url(&app, &url).await;
+        let partner: Value = demo
+            .api
+            .get(demo.url(&app, ""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(partner["webhook_url"], url.as_str());
+        let entries = store::audit::for_partner(app.state.db.pool(), &demo.partner, 50)
+            .await
+            .unwrap();
+        let saved = entries
+            .iter()
+            .find(|e| e.action == "partner.webhook_url")
+            .expect("the change is audited");
+        assert_eq!(
+            saved.detail,
+            format!("{}?token=***&region=***", receiver.url())
+        );
+        assert!(entries.iter().all(|e| !e.detail.contains("s3cr3t")));
+    })
+    .await;
+}
