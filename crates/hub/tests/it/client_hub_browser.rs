@@ -1,6 +1,6 @@
 //! Browser test in headless Chromium: a client user toggles its partner's permission in the
 //! Client Hub (grant → Shared, revoke after the confirmation → Missing), asks to move to another
-//! partner, whose Owner accepts on the Partner Change page; then that Owner turns on automatic
+//! partner (withdraws that request and asks again), whose Owner accepts on the Partner Change page; then that Owner turns on automatic
 //! approval and the next client's request moves at once. Screenshots land in `test-artifacts/`.
 
 use std::time::Duration;
@@ -89,10 +89,30 @@ async fn flow(app: &TestApp, browser: &Browser) {
         .await;
     browser.screenshot("client-hub-change-requested").await;
 
+    // Withdraw it after the confirmation, then ask again.
+    let withdraw = browser
+        .client
+        .find(fantoccini::Locator::Css("button[id^='withdraw-change-']"))
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+    click_and_confirm(browser, &format!("#{withdraw}")).await;
+    browser.wait_for_text("Request withdrawn", WAIT).await;
+    browser.screenshot("client-hub-change-withdrawn").await;
+    browser.fill("#target-partner", next.id.as_str()).await;
+    click_and_confirm(browser, "#request-change").await;
+    browser
+        .wait_for_text("Waiting for the new partner", WAIT)
+        .await;
+
     // Next Partner's Owner sees the bell and accepts on the Partner Change page.
     login(app, browser, &next.owner).await;
     wait_for_path(browser, &format!("/partner/{}/accounts", next.id)).await;
-    assert_eq!(browser.text("#unread-count").await, "1");
+    // Asked, withdrawn, asked again.
+    assert_eq!(browser.text("#unread-count").await, "3");
     browser.click("a[href$='/partner-change']").await;
     wait_for_path(browser, &format!("/partner/{}/partner-change", next.id)).await;
     browser.wait_for_text("Acme Shoes", WAIT).await;
