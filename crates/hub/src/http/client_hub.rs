@@ -337,18 +337,24 @@ async fn number_failed(
     id: ChannelId,
     err: AppError,
 ) -> Result<Response, AppError> {
+    refused(state, ctx, err, |why| Outcome {
+        number_error: Some((id, why)),
+        ..Outcome::default()
+    })
+    .await
+}
+
+/// The page again with `err`'s reason where `place` puts it, under `err`'s status; errors that
+/// are no one's input (a database fault) pass through.
+async fn refused(
+    state: &AppState,
+    ctx: &ClientCtx,
+    err: AppError,
+    place: impl FnOnce(String) -> Outcome,
+) -> Result<Response, AppError> {
     let status = err.status();
     let why = inline(err)?;
-    let page = render(
-        state,
-        ctx,
-        None,
-        Outcome {
-            number_error: Some((id, why)),
-            ..Outcome::default()
-        },
-    )
-    .await?;
+    let page = render(state, ctx, None, place(why)).await?;
     Ok((status, page).into_response())
 }
 
@@ -535,19 +541,11 @@ pub async fn withdraw_change(
             ),
         )),
         Err(err) => {
-            let status = err.status();
-            let why = inline(err)?;
-            let page = render(
-                &state,
-                &ctx,
-                None,
-                Outcome {
-                    change_error: Some(why),
-                    ..Outcome::default()
-                },
-            )
-            .await?;
-            Ok((status, page).into_response())
+            refused(&state, &ctx, err, |why| Outcome {
+                change_error: Some(why),
+                ..Outcome::default()
+            })
+            .await
         }
     }
 }
@@ -607,21 +605,13 @@ pub async fn request_change(
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(err) => {
-            let status = err.status();
-            let why = inline(err)?;
-            let page = render(
-                &state,
-                &ctx,
-                None,
-                Outcome {
-                    change_error: Some(why),
-                    change_waba: form.waba.trim().to_owned(),
-                    change_partner_id: form.partner_id.trim().to_owned(),
-                    ..Outcome::default()
-                },
-            )
-            .await?;
-            Ok((status, page).into_response())
+            refused(&state, &ctx, err, |why| Outcome {
+                change_error: Some(why),
+                change_waba: form.waba.trim().to_owned(),
+                change_partner_id: form.partner_id.trim().to_owned(),
+                ..Outcome::default()
+            })
+            .await
         }
     }
 }
