@@ -355,7 +355,8 @@ impl Search {
                 .bind(Bind::Int(i64::try_from(i).unwrap_or(i64::MAX)))
                 .push(count)
                 .bind(Bind::Text(probe))
-                .push(dialect::trigram_count_end(db.backend()));
+                .limit(dialect::trigram_count_max(db.backend()) + 1, None)
+                .push(") AS t");
         }
         if unknown > 0 {
             for count in counts.fetch_all::<TrigramCount, _>(db.pool()).await? {

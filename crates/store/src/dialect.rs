@@ -87,9 +87,9 @@ pub const SQLITE_CHANNEL_SEARCH_INDEXED_MAX: i64 = 10_000;
 pub const SQLITE_CHANNEL_SEARCH_CONTAINS: &str = " AND instr(s.search_text, ";
 
 /// After `SELECT CAST($i`, one row of a `UNION ALL`: how many channels (of every partner) hold
-/// a trigram, counting no further than one past [`trigram_count_max`]. Returns the SQL up to the
-/// trigram's placeholder and what to bind there: an [`fts5_phrase`] on SQLite, a `LIKE` pattern
-/// that `pg_trgm` answers on PostgreSQL.
+/// a trigram; the caller ends it with a `LIMIT` one past [`trigram_count_max`] and `) AS t`.
+/// Returns the SQL up to the trigram's placeholder and what to bind there: an [`fts5_phrase`] on
+/// SQLite, a `LIKE` pattern that `pg_trgm` answers on PostgreSQL.
 pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) {
     match backend {
         Backend::Sqlite => (
@@ -102,15 +102,6 @@ pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) 
         ),
     }
 }
-/// Ends a row begun by [`trigram_count`]: counting stops one past [`trigram_count_max`]
-/// (literals: a bound LIMIT makes SQLite re-prepare).
-pub fn trigram_count_end(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => " LIMIT 20001) AS t",
-        Backend::Postgres => " LIMIT 2001) AS t",
-    }
-}
-
 /// A trigram held by at most this many channels is rare enough to find candidates by (with a
 /// second one to narrow them: see `channels::rarest`). Counts are kept a minute, so counting a
 /// common trigram is paid once a minute, not per search. A candidate costs SQLite a read of the
