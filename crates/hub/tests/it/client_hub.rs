@@ -47,6 +47,13 @@ impl Partner {
         app.link(&format!("/api/v2/partners/{}{rest}", self.id))
     }
 
+    /// The partner object, as `GET /partners/{pid}` returns it.
+    pub async fn object(&self, app: &TestApp) -> Value {
+        let res = self.api.get(self.url(app, "")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     pub async fn client(&self, app: &TestApp, name: &str) -> String {
         let res = self
             .api

@@ -405,15 +405,7 @@ async fn auto_approve_is_a_partner_setting_and_moves_at_once() {
             res.json::<Value>().await.unwrap(),
             json!({"auto_approve": true})
         );
-        let object: Value = new
-            .api
-            .get(new.url(&app, ""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let object = new.object(&app).await;
         assert_eq!(
             object["settings"]["partner_change_request"]["auto_approve"],
             true
@@ -515,15 +507,7 @@ async fn auto_approve_is_a_partner_setting_and_moves_at_once() {
         )
         .await;
         assert_eq!(res.status(), 303);
-        let object: Value = new
-            .api
-            .get(new.url(&app, ""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let object = new.object(&app).await;
         assert_eq!(
             object["settings"]["partner_change_request"]["auto_approve"],
             false

@@ -5,7 +5,7 @@
 //! all three, the previews of saved and unsaved values, roles and tenancy.
 
 use crate::support::app::{Role, TestApp, for_each_backend};
-use crate::webhooks::{Demo, demo};
+use crate::webhooks::demo;
 use domain::PartnerId;
 use hub::clock::Clock as _;
 use serde_json::{Value, json};
@@ -58,6 +58,16 @@ pub async fn post_multipart(
     path: &str,
     parts: &[Part<'_>],
 ) -> reqwest::Response {
+    try_post_multipart(client, app, path, parts).await.unwrap()
+}
+
+/// [`post_multipart`], for a request the server may cut off while it is still being sent.
+async fn try_post_multipart(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    parts: &[Part<'_>],
+) -> Result<reqwest::Response, reqwest::Error> {
     client
         .post(app.link(path))
         .header(
@@ -67,7 +77,6 @@ pub async fn post_multipart(
         .body(multipart(parts))
         .send()
         .await
-        .unwrap()
 }
 
 /// An image with a colour gradient (so encoders cannot make it trivially small).
@@ -143,12 +152,6 @@ async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Stri
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn partner_object(demo: &Demo, app: &TestApp) -> Value {
-    let res = demo.api.get(demo.url(app, "")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
 fn tab(partner: &PartnerId) -> String {
     format!("/partner/{partner}/profile")
 }
@@ -220,7 +223,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
         let demo = demo(&app).await;
         let p = &demo.partner;
         let olivia = app.login("owner@demo.test").await;
-        assert!(partner_object(&demo, &app).await["logo_url"].is_null());
+        assert!(demo.object(&app).await["logo_url"].is_null());
 
         // A wide PNG: stored within 512 × 512, aspect ratio kept.
         let res = save(
@@ -235,7 +238,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
         let (_, html) = page(&olivia, &app, &tab(p)).await;
         assert!(html.contains("Profile saved"), "flash");
         assert!(html.contains("512 × 256 px PNG"), "{html}");
-        let partner = partner_object(&demo, &app).await;
+        let partner = demo.object(&app).await;
         assert_eq!(partner["brand_name"], "Acme Cloud");
         let first_url = partner["logo_url"].as_str().unwrap().to_owned();
         assert!(first_url.contains(&format!("/logos/{p}/")) && first_url.ends_with(".png"));
@@ -265,7 +268,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
         )
         .await;
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-        let second_url = partner_object(&demo, &app).await["logo_url"]
+        let second_url = demo.object(&app).await["logo_url"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -302,7 +305,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
         )
         .await;
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-        let url = partner_object(&demo, &app).await["logo_url"]
+        let url = demo.object(&app).await["logo_url"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -314,7 +317,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
         // Saving without a file keeps the logo.
         let res = save(&olivia, &app, p, "Acme Cloud 2", None).await;
         assert_eq!(res.status(), 303);
-        let partner = partner_object(&demo, &app).await;
+        let partner = demo.object(&app).await;
         assert_eq!(partner["logo_url"], url.as_str());
         assert_eq!(partner["brand_name"], "Acme Cloud 2");
 
@@ -339,7 +342,7 @@ async fn png_jpeg_and_webp_logos_are_resized_stored_and_served_under_immutable_u
             .await
             .unwrap();
         assert_eq!(res.status(), 303);
-        assert!(partner_object(&demo, &app).await["logo_url"].is_null());
+        assert!(demo.object(&app).await["logo_url"].is_null());
         assert_eq!(fetch_logo(&app, &url).await.status(), 404);
         assert_eq!(audit_count(&app, p, "partner.logo.remove").await, 1);
         let (_, html) = page(&olivia, &app, &tab(p)).await;
@@ -391,7 +394,7 @@ async fn malicious_and_unsupported_uploads_are_refused_inline_and_nothing_is_sto
             assert!(html.contains("value=\"Typed Brand\""), "the typed brand name stays");
             assert!(!html.contains("<script>alert"), "nothing of the upload is echoed");
             assert!(store::logos::meta(app.state.db.pool(), p).await.unwrap().is_none(), "{file}");
-            let partner = partner_object(&demo, &app).await;
+            let partner = demo.object(&app).await;
             assert!(partner["logo_url"].is_null());
             assert!(partner["brand_name"].is_null(), "a refused form stores nothing at all");
         }
@@ -402,15 +405,7 @@ async fn malicious_and_unsupported_uploads_are_refused_inline_and_nothing_is_sto
             Part::Text("brand_name", "Typed Brand"),
             Part::File("logo", "logo.png", "image/png", &huge),
         ];
-        let sent = olivia
-            .post(app.link(&tab(p)))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(multipart(&huge_form))
-            .send()
-            .await;
+        let sent = try_post_multipart(&olivia, &app, &tab(p), &huge_form).await;
         match sent {
             Ok(res) => {
                 assert_eq!(res.status(), 413);
@@ -419,7 +414,7 @@ async fn malicious_and_unsupported_uploads_are_refused_inline_and_nothing_is_sto
             Err(err) => assert!(err.is_request(), "only the upload may be cut: {err}"),
         }
         assert!(store::logos::meta(app.state.db.pool(), p).await.unwrap().is_none());
-        assert!(partner_object(&demo, &app).await["brand_name"].is_null());
+        assert!(demo.object(&app).await["brand_name"].is_null());
 
         // The same checks guard the unsaved preview.
         let res = post_multipart(&olivia, &app, &format!("{}/preview", tab(p)), &[
@@ -483,10 +478,7 @@ async fn brand_names_are_trimmed_and_bounded_and_refusals_keep_the_typed_value()
         let eighty = "é".repeat(80);
         let res = save(&olivia, &app, p, &format!("  {eighty}  "), None).await;
         assert_eq!(res.status(), 303);
-        assert_eq!(
-            partner_object(&demo, &app).await["brand_name"],
-            eighty.as_str()
-        );
+        assert_eq!(demo.object(&app).await["brand_name"], eighty.as_str());
         // Escaped on the way out.
         let res = save(&olivia, &app, p, "<b>Bold</b> & Co", None).await;
         assert_eq!(res.status(), 303);
@@ -519,7 +511,7 @@ async fn the_number_toggle_is_for_partner_payment_partners_only() {
             "on by default"
         );
         assert_eq!(
-            partner_object(&demo, &app).await["allow_client_to_add_phone_no"],
+            demo.object(&app).await["allow_client_to_add_phone_no"],
             true
         );
 
@@ -536,7 +528,7 @@ async fn the_number_toggle_is_for_partner_payment_partners_only() {
         .await;
         assert_eq!(res.status(), 303);
         assert_eq!(
-            partner_object(&demo, &app).await["allow_client_to_add_phone_no"],
+            demo.object(&app).await["allow_client_to_add_phone_no"],
             false
         );
         let (_, html) = page(&olivia, &app, &tab(p)).await;
@@ -558,7 +550,7 @@ async fn the_number_toggle_is_for_partner_payment_partners_only() {
         .await;
         assert_eq!(res.status(), 303);
         assert_eq!(
-            partner_object(&demo, &app).await["allow_client_to_add_phone_no"],
+            demo.object(&app).await["allow_client_to_add_phone_no"],
             true
         );
 
@@ -677,7 +669,7 @@ async fn the_partner_api_patches_brand_name_and_the_toggle_and_refuses_wrong_typ
                 "{bad}: {body}"
             );
         }
-        let body = partner_object(&demo, &app).await;
+        let body = demo.object(&app).await;
         assert_eq!(body["brand_name"], "Acme", "refused patches change nothing");
         assert_eq!(body["allow_client_to_add_phone_no"], false);
 
@@ -699,7 +691,7 @@ async fn the_partner_api_patches_brand_name_and_the_toggle_and_refuses_wrong_typ
             .unwrap();
         assert_eq!(res.status(), 403);
         assert_eq!(
-            partner_object(&demo, &app).await["allow_client_to_add_phone_no"],
+            demo.object(&app).await["allow_client_to_add_phone_no"],
             true
         );
     })
@@ -752,7 +744,7 @@ async fn previews_show_saved_or_unsaved_values_with_the_platform_branding_and_no
         )
         .await;
         assert_eq!(res.status(), 303);
-        let saved_logo = partner_object(&demo, &app).await["logo_url"]
+        let saved_logo = demo.object(&app).await["logo_url"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -791,7 +783,7 @@ async fn previews_show_saved_or_unsaved_values_with_the_platform_branding_and_no
             "checked and resized like a saved one"
         );
 
-        let partner = partner_object(&demo, &app).await;
+        let partner = demo.object(&app).await;
         assert_eq!(partner["brand_name"], "Saved Brand");
         assert_eq!(partner["logo_url"], saved_logo.as_str());
         let (_, html) = page(&olivia, &app, &format!("{preview}?screen=migration")).await;
@@ -835,7 +827,7 @@ async fn members_read_the_profile_and_other_partners_cannot_touch_it() {
         )
         .await;
         assert_eq!(res.status(), 303);
-        let before = partner_object(&demo, &app).await;
+        let before = demo.object(&app).await;
 
         let max = app.login("member@demo.test").await;
         let (status, html) = page(&max, &app, &tab(p)).await;
@@ -889,14 +881,11 @@ async fn members_read_the_profile_and_other_partners_cannot_touch_it() {
             .unwrap();
         assert!(matches!(res.status().as_u16(), 403 | 404));
 
-        assert_eq!(partner_object(&demo, &app).await, before, "nothing changed");
+        assert_eq!(demo.object(&app).await, before, "nothing changed");
         // Oscar's own profile is his alone.
         let res = save(&oscar, &app, &other, "Other Brand", None).await;
         assert_eq!(res.status(), 303);
-        assert_eq!(
-            partner_object(&demo, &app).await["brand_name"],
-            "Demo Brand"
-        );
+        assert_eq!(demo.object(&app).await["brand_name"], "Demo Brand");
     })
     .await;
 }

@@ -79,6 +79,13 @@ impl Demo {
         res.json().await.unwrap()
     }
 
+    /// The partner object, as `GET /partners/{pid}` returns it.
+    pub async fn object(&self, app: &TestApp) -> Value {
+        let res = self.api.get(self.url(app, "")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
     pub async fn secret(&self, app: &TestApp) -> String {
         let res = self
             .api
@@ -995,15 +1002,7 @@ async fn urls_breaking_the_rules_are_refused_with_the_offending_part_named() {
                 );
             }
         }
-        let partner: Value = demo
-            .api
-            .get(demo.url(&app, ""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let partner = demo.object(&app).await;
         assert!(partner["webhook_url"].is_null(), "nothing was saved");
         assert!(partner["partner_redirect_url"].is_null());
 
@@ -1445,16 +1444,7 @@ async fn the_audit_log_keeps_no_token_of_a_saved_url() {
         let receiver = WebhookReceiver::start().await;
         let url = format!("{}?token=s3cr3t-value&region=eu", receiver.url());
         demo.set_webhook_url(&app, &url).await;
-        let partner: Value = demo
-            .api
-            .get(demo.url(&app, ""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(partner["webhook_url"], url.as_str());
+        assert_eq!(demo.object(&app).await["webhook_url"], url.as_str());
         let entries = store::audit::for_partner(app.state.db.pool(), &demo.partner, 50)
             .await
             .unwrap();
