@@ -51,7 +51,10 @@ pub struct ChannelView {
     pub waba_business_type: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+/// A channel's columns: from [`COLUMNS`], or on PostgreSQL list pages from the JSON array of
+/// [`dialect::POSTGRES_CHANNEL_ARRAY`], whose elements are these fields in this order (serde
+/// reads a struct from an array by position) with numbers as text.
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct Row {
     id: String,
     partner_id: String,
@@ -69,14 +72,23 @@ struct Row {
     current_limit: Option<String>,
     quality_rating: String,
     external_id: Option<String>,
+    #[serde(deserialize_with = "text_i64")]
     is_migrated: i64,
+    #[serde(deserialize_with = "text_i64")]
     verification_attempts: i64,
+    #[serde(deserialize_with = "text_opt_i64")]
     locked_until_ms: Option<i64>,
+    #[serde(deserialize_with = "text_opt_i64")]
     billing_started_ms: Option<i64>,
+    #[serde(deserialize_with = "text_opt_i64")]
     terminated_ms: Option<i64>,
+    #[serde(deserialize_with = "text_opt_i64")]
     cancelled_ms: Option<i64>,
+    #[serde(deserialize_with = "text_opt_i64")]
     cancellation_requested_ms: Option<i64>,
+    #[serde(deserialize_with = "text_i64")]
     created_ms: i64,
+    #[serde(deserialize_with = "text_i64")]
     modified_ms: i64,
     client_name: String,
     client_partner_payload: Option<String>,
@@ -90,9 +102,22 @@ struct Row {
     waba_business_name: Option<String>,
     waba_business_status: Option<String>,
     waba_business_type: Option<String>,
-    /// `COUNT(*) OVER ()`, when the query asks for it.
+    /// `COUNT(*) OVER ()` or the counted total, when the query asks for it.
     #[sqlx(default)]
+    #[serde(skip)]
     total: i64,
+}
+
+/// A number that [`dialect::POSTGRES_CHANNEL_ARRAY`] wrote as its decimal text.
+fn text_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+fn text_opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text = <Option<std::borrow::Cow<'de, str>> as serde::Deserialize>::deserialize(d)?;
+    text.map(|t| t.parse().map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 impl TryFrom<Row> for ChannelView {
@@ -499,7 +524,21 @@ pub async fn list(
     query: &ListQuery,
     text: Option<&str>,
 ) -> Result<(Vec<ChannelView>, i64), StoreError> {
-    let (rows, total) = page::<Row>(db, partner, query, text, COLUMNS, None).await?;
+    let (rows, total) = match db.backend() {
+        Backend::Sqlite => page::<Row>(db, partner, query, text, COLUMNS, None).await?,
+        Backend::Postgres => {
+            let select = dialect::POSTGRES_CHANNEL_ARRAY;
+            let (arrays, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
+            let rows = arrays
+                .iter()
+                .map(|a| {
+                    serde_json::from_str::<Row>(&a.j)
+                        .map_err(|e| StoreError::Corrupt(format!("channel array: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (rows, total)
+        }
+    };
     let channels = rows
         .into_iter()
         .map(ChannelView::try_from)
@@ -507,40 +546,40 @@ pub async fn list(
     Ok((channels, total))
 }
 
-/// The same page as [`list`] as a JSON array of the Partner API's channel objects, written by
-/// the database ([`dialect::channel_json_select`]), with the number of channels in it and the
-/// total. SQLite also joins the objects into the array, so the page crosses from its worker
-/// thread as one value instead of 100 rows of 37 columns; PostgreSQL sends one text per row.
-pub async fn list_json(
+/// A page of channels as [`page_json`] returns it: in whichever form its backend makes cheaper
+/// to turn into the Partner API's JSON array.
+pub enum JsonPage {
+    /// SQLite: the JSON array of the API's channel objects, written by the database
+    /// ([`dialect::SQLITE_CHANNEL_JSON`]), and how many objects it holds. The page crosses
+    /// sqlx's SQLite worker thread as one value instead of 100 rows of 37 columns.
+    Written { array: String, count: usize },
+    /// PostgreSQL: the channels, for the caller to write (see
+    /// [`dialect::POSTGRES_CHANNEL_ARRAY`] for why the database does not).
+    Channels(Vec<ChannelView>),
+}
+
+/// The same page as [`list`] for the Partner API, with the total.
+pub async fn page_json(
     db: &crate::Db,
     partner: &PartnerId,
     query: &ListQuery,
     text: Option<&str>,
-) -> Result<(String, usize, i64), StoreError> {
-    let select = dialect::channel_json_select(db.backend());
+) -> Result<(JsonPage, i64), StoreError> {
     match db.backend() {
         Backend::Sqlite => {
+            let select = dialect::SQLITE_CHANNEL_JSON;
             let (rows, total) =
                 page::<ArrayRow>(db, partner, query, text, select, Some(SQLITE_ARRAY)).await?;
             let row = rows.into_iter().next();
             let count = row
                 .as_ref()
                 .map_or(0, |r| usize::try_from(r.n).unwrap_or(0));
-            Ok((row.map_or_else(|| "[]".to_owned(), |r| r.j), count, total))
+            let array = row.map_or_else(|| "[]".to_owned(), |r| r.j);
+            Ok((JsonPage::Written { array, count }, total))
         }
         Backend::Postgres => {
-            let (rows, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
-            let mut array =
-                String::with_capacity(2 + rows.iter().map(|r| r.j.len() + 1).sum::<usize>());
-            array.push('[');
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    array.push(',');
-                }
-                array.push_str(&row.j);
-            }
-            array.push(']');
-            Ok((array, rows.len(), total))
+            let (channels, total) = list(db, partner, query, text).await?;
+            Ok((JsonPage::Channels(channels), total))
         }
     }
 }
@@ -558,7 +597,7 @@ struct TrigramCount {
 #[derive(sqlx::FromRow)]
 struct JsonRow {
     j: String,
-    /// `COUNT(*) OVER ()`, when the query asks for it.
+    /// `COUNT(*) OVER ()` or the counted total, when the query asks for it.
     #[sqlx(default)]
     total: i64,
 }
@@ -615,19 +654,21 @@ where
     let search = Search::plan(db, query, text).await?;
     // Through the trigram index every match is read anyway, so the page counts them too and
     // the phrase is looked up once; a scan would instead read every match's columns, so there
-    // the page stops at its limit and a narrow count (or `channel_counts`) gives the total.
+    // the page stops at its limit and `channel_counts` (read by the page's own statement) or
+    // a narrow count gives the total.
     // PostgreSQL checks every candidate of a pattern before it sorts (its trigram index yields
     // them unordered), so there too the page counts the matches rather than a second query
     // reading them all again.
     let counted_by_page = search.indexed.is_some()
         || (db.backend() == Backend::Postgres && !search.scanned.is_empty());
-    let known_total = if counted_by_page {
-        None
-    } else {
-        counted_total(db, partner, query, &search).await?
-    };
     let mut page = Select::new(array.unwrap_or(""));
+    // A phrase's patterns do steer PostgreSQL's plan (which index, how many candidates), so a
+    // search keeps its per-value plans.
+    if search.is_empty() && dialect::hides_page_binds(db.backend()) {
+        page.opaque_binds();
+    }
     page.push(select);
+    let mut counted = counted_by_page;
     if counted_by_page {
         // The window needs every match, so it runs over ids alone; the page's columns (and
         // JSON objects) are then built for the rows of the page only.
@@ -642,7 +683,8 @@ where
         page.push(dialect::page_rows_join(db.backend())).push(JOINS);
         page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
     } else {
-        if array.is_some() {
+        counted = push_counted_total(&mut page, partner, query, &search);
+        if !counted && array.is_some() {
             page.push(", 0 AS total");
         }
         page.push(search.from()).push(JOINS);
@@ -654,11 +696,10 @@ where
         page.push(")");
     }
     let rows = page.fetch_all::<T, _>(db.pool()).await?;
-    let total = match (known_total, rows.first()) {
-        (Some(total), _) => total,
-        (None, Some(first)) if counted_by_page && first.rows() > 0 => first.total(),
-        // Filters `channel_counts` cannot answer, or an indexed search past its last page.
-        (None, _) => {
+    let total = match rows.first() {
+        Some(first) if counted && first.rows() > 0 => first.total(),
+        // Filters `channel_counts` cannot answer, or a page past the last one.
+        _ => {
             let mut count = Select::new(COUNT);
             count.push(search.from());
             if needs_joins(query) {
@@ -937,41 +978,36 @@ pub(crate) async fn count_status(
     Ok(())
 }
 
-/// The total a list would report, from `channel_counts`, when the query filters by nothing but
-/// the status; `None` when a real count is needed.
-async fn counted_total(
-    db: &crate::Db,
+/// When the query filters by nothing but the status, adds the total it would report to the
+/// select list as a column `total` read from `channel_counts` (so the page and its total are
+/// one statement) and returns true; returns false when a real count is needed.
+fn push_counted_total(
+    q: &mut Select,
     partner: &PartnerId,
     query: &ListQuery,
     search: &Search,
-) -> Result<Option<i64>, StoreError> {
+) -> bool {
     if !search.is_empty() {
-        return Ok(None);
+        return false;
     }
-    let status = match query.filters.as_slice() {
-        [] => None,
-        [("status", FilterValue::Text(status))] => Some(status.clone()),
-        _ => return Ok(None),
-    };
-    let total = match status {
-        None => {
-            sqlx::query_scalar::<_, Option<i64>>(
-                "SELECT CAST(SUM(n) AS BIGINT) FROM channel_counts WHERE partner_id = $1",
+    match query.filters.as_slice() {
+        [] => {
+            q.push(
+                ", COALESCE((SELECT CAST(SUM(n) AS BIGINT) FROM channel_counts WHERE partner_id = ",
             )
-            .bind(partner.as_str())
-            .fetch_one(db.pool())
-            .await?
+            .bind(Bind::Text(partner.to_string()))
+            .push("), 0) AS total");
         }
-        Some(status) => sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT n FROM channel_counts WHERE partner_id = $1 AND status = $2",
-        )
-        .bind(partner.as_str())
-        .bind(status)
-        .fetch_optional(db.pool())
-        .await?
-        .flatten(),
-    };
-    Ok(Some(total.unwrap_or(0)))
+        [("status", FilterValue::Text(status))] => {
+            q.push(", COALESCE((SELECT n FROM channel_counts WHERE partner_id = ")
+                .bind(Bind::Text(partner.to_string()))
+                .push(" AND status = ")
+                .bind(Bind::Text(status.clone()))
+                .push("), 0) AS total");
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// History ids sort in the order the steps happened, even several within one millisecond.

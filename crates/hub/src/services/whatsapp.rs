@@ -300,15 +300,15 @@ pub async fn channels(
     Ok(store::channels::list(&state.db, &partner.id, query, text).await?)
 }
 
-/// The same page as [`channels`] as a JSON array written by the database, with its length and
-/// the total (see `store::channels::list_json`).
-pub async fn channels_json(
+/// The same page as [`channels`] for the Partner API, in the form its database makes cheapest
+/// to write (see `store::channels::page_json`), with the total.
+pub async fn channels_page(
     state: &AppState,
     partner: &Partner,
     query: &ListQuery,
     text: Option<&str>,
-) -> Result<(String, usize, i64), AppError> {
-    Ok(store::channels::list_json(&state.db, &partner.id, query, text).await?)
+) -> Result<(store::channels::JsonPage, i64), AppError> {
+    Ok(store::channels::page_json(&state.db, &partner.id, query, text).await?)
 }
 
 /// One batch of an export, from `position` on.

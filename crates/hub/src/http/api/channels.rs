@@ -15,6 +15,7 @@ use domain::listing::ListSpec;
 use domain::{ChannelId, ClientId};
 use serde_json::Value;
 use std::collections::HashMap;
+use store::channels::JsonPage;
 
 pub const CHANNEL_LIST: ListSpec = ListSpec {
     sortable: &[
@@ -75,17 +76,21 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    let (channels, count, total) =
-        whatsapp::channels_json(&state, &ctx.partner, &query, text).await?;
-    let body = json::channel_list_json(&channels, count, total, &query);
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
+    Ok(
+        match whatsapp::channels_page(&state, &ctx.partner, &query, text).await? {
+            (JsonPage::Written { array, count }, total) => (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                )],
+                json::channel_list_json(&array, count, total, &query),
+            )
+                .into_response(),
+            (JsonPage::Channels(channels), total) => {
+                Json(json::channel_list(&channels, total, &query)).into_response()
+            }
+        },
     )
-        .into_response())
 }
 
 /// (ext) One channel.
