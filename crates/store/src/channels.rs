@@ -266,6 +266,9 @@ struct Indexed {
 struct Scanned {
     patterns: Vec<String>,
     contains: Option<String>,
+    /// The patterns are rare trigrams: the trigram index yields few candidates (at most
+    /// `dialect::trigram_count_max`) whichever partner asks.
+    rare: bool,
 }
 
 impl Scanned {
@@ -273,6 +276,7 @@ impl Scanned {
         Scanned {
             patterns: vec![format!("%{phrase}%")],
             contains: None,
+            rare: false,
         }
     }
 }
@@ -286,13 +290,20 @@ struct Search {
     scanned: Vec<Scanned>,
 }
 
-/// The distinct trigrams of `phrase`, in order; for PostgreSQL only those of three letters or
-/// digits, the only ones `pg_trgm` takes from a `LIKE` pattern.
+/// The distinct trigrams of `phrase`, in order; for PostgreSQL only those `pg_trgm` takes from
+/// a `LIKE` pattern: three letters or digits, or a space and two (a word's start).
 fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
     let chars: Vec<char> = phrase.chars().collect();
     let mut out: Vec<String> = Vec::new();
     for window in chars.windows(3) {
-        if backend == Backend::Postgres && !window.iter().all(|c| c.is_alphanumeric()) {
+        // pg_trgm also indexes the start of every word: a space and two letters or digits
+        // (" 97") in a pattern is a left-bounded word whose padded trigrams are far rarer than
+        // its inner ones when words are short, as numbers in names are.
+        let word_start = window[0] == ' ' && window[1..].iter().all(|c| c.is_alphanumeric());
+        if backend == Backend::Postgres
+            && !word_start
+            && !window.iter().all(|c| c.is_alphanumeric())
+        {
             continue;
         }
         let trigram: String = window.iter().collect();
@@ -439,8 +450,13 @@ impl Search {
             Some(rarest) if !(rarest.len() == 1 && *rarest[0] == phrase) => Scanned {
                 patterns: rarest.iter().map(|t| format!("%{t}%")).collect(),
                 contains: Some(phrase),
+                rare: true,
             },
-            _ => Scanned::whole(phrase),
+            Some(_) => Scanned {
+                rare: true,
+                ..Scanned::whole(phrase)
+            },
+            None => Scanned::whole(phrase),
         })
     }
 
@@ -456,11 +472,21 @@ impl Search {
     fn is_empty(&self) -> bool {
         self.indexed.is_none() && self.scanned.is_empty()
     }
+
+    /// PostgreSQL: a phrase's rare trigrams find the candidates, so the partner is only a
+    /// filter on them (see `dialect::POSTGRES_PARTNER_FILTER`) and no plan depends on values.
+    fn finds_candidates(&self) -> bool {
+        self.scanned.iter().any(|s| s.rare)
+    }
 }
 
 fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, search: &Search) {
-    q.push(" WHERE c.partner_id = ")
-        .bind(Bind::Text(partner.to_string()));
+    q.push(if search.finds_candidates() {
+        dialect::POSTGRES_PARTNER_FILTER
+    } else {
+        " WHERE c.partner_id = "
+    })
+    .bind(Bind::Text(partner.to_string()));
     for (key, value) in &query.filters {
         match (*key, value) {
             // Free text is in `search`.
@@ -662,9 +688,9 @@ where
     let counted_by_page = search.indexed.is_some()
         || (db.backend() == Backend::Postgres && !search.scanned.is_empty());
     let mut page = Select::new(array.unwrap_or(""));
-    // A phrase's patterns do steer PostgreSQL's plan (which index, how many candidates), so a
-    // search keeps its per-value plans.
-    if search.is_empty() && dialect::hides_page_binds(db.backend()) {
+    // A common phrase's pattern does steer PostgreSQL's plan (the trigram index or the
+    // partner's rows), so such a search keeps its per-value plans.
+    if (search.is_empty() || search.finds_candidates()) && dialect::hides_page_binds(db.backend()) {
         page.opaque_binds();
     }
     page.push(select);

@@ -187,6 +187,13 @@ pub const POSTGRES_CHANNEL_ARRAY: &str = "SELECT CAST(array_to_json(ARRAY[c.id, 
         cl.organisation, w.external_id, w.name, w.namespace, w.fb_account_status, w.business_id,
         w.business_name, w.business_status, w.business_type]) AS TEXT) AS j";
 
+/// A channel list's partner condition when a phrase's rare trigrams find the candidates
+/// (`channels::Scanned`): an expression, so it filters the few candidates the trigram index
+/// yields instead of being an index condition. As one, PostgreSQL ANDed the trigram index's
+/// bitmap with the partner's whole btree range (100,000 entries for a big partner), which cost
+/// more than the rest of the search.
+pub const POSTGRES_PARTNER_FILTER: &str = " WHERE (c.partner_id || '') = ";
+
 /// Whether a list page's binds are written as `(SELECT $n)` (`Select::opaque_binds`), so one
 /// plan serves every partner. PostgreSQL only: SQLite plans a statement once when it is
 /// prepared, whatever its values.

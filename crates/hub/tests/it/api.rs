@@ -537,6 +537,7 @@ async fn free_text_matches_substrings_of_this_partners_channels() {
             (r#""blue""#, 2),                // quotes are text, not syntax
             ("e \"b", 2),                    // a phrase across a space and a quote
             ("ltd", 2),                      // three characters
+            ("blue\" ltd", 2),               // a word's start (" lt") among its trigrams
             ("lt", 2),                       // two characters
             ("0003", 1),                     // digits of the number
             ("+4915123450002", 1),           // the number as written
