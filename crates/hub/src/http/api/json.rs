@@ -393,8 +393,8 @@ pub fn channel_list<'a>(
 }
 
 /// The same document as [`channel_list`] for a page the database has already written as a JSON
-/// array of channel objects (`store::channels::JsonPage::Written`): the envelope is serialised here and
-/// the array is copied in as it is.
+/// array of channel objects (`store::channels::JsonPage::Written`): the envelope is serialised
+/// here and the array is copied in as it is.
 pub fn channel_list_json(channels: &str, count: usize, total: i64, query: &ListQuery) -> String {
     let m = ListMeta::new(count, total, query);
     let mut out = String::with_capacity(channels.len() + 256);
