@@ -90,15 +90,7 @@ async fn flow(app: &TestApp, browser: &Browser) {
     browser.screenshot("client-hub-change-requested").await;
 
     // Withdraw it after the confirmation, then ask again.
-    let withdraw = browser
-        .client
-        .find(fantoccini::Locator::Css("button[id^='withdraw-change-']"))
-        .await
-        .unwrap()
-        .attr("id")
-        .await
-        .unwrap()
-        .unwrap();
+    let withdraw = browser.id("button[id^='withdraw-change-']").await;
     click_and_confirm(browser, &format!("#{withdraw}")).await;
     browser.wait_for_text("Request withdrawn", WAIT).await;
     browser.screenshot("client-hub-change-withdrawn").await;
@@ -117,15 +109,7 @@ async fn flow(app: &TestApp, browser: &Browser) {
     wait_for_path(browser, &format!("/partner/{}/partner-change", next.id)).await;
     browser.wait_for_text("Acme Shoes", WAIT).await;
     browser.screenshot("partner-change-incoming").await;
-    let accept = browser
-        .client
-        .find(fantoccini::Locator::Css("button[id^='accept-']"))
-        .await
-        .unwrap()
-        .attr("id")
-        .await
-        .unwrap()
-        .unwrap();
+    let accept = browser.id("button[id^='accept-']").await;
     click_and_confirm(browser, &format!("#{accept}")).await;
     browser.wait_for_text("with 1 number.", WAIT).await;
     browser.screenshot("partner-change-accepted").await;

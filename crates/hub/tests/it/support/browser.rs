@@ -122,6 +122,16 @@ impl Browser {
             .unwrap_or_else(|err| panic!("cannot click {css:?}: {err}"));
     }
 
+    /// The `id` of the first element matching `css` (for buttons whose ids carry a row's id).
+    pub async fn id(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .attr("id")
+            .await
+            .unwrap_or_else(|err| panic!("cannot read the id of {css:?}: {err}"))
+            .unwrap_or_else(|| panic!("{css:?} has no id"))
+    }
+
     /// Visible text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> String {
         self.find(css)
