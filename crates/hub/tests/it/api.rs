@@ -1153,7 +1153,12 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                 .await
                 .unwrap();
             assert_eq!(views.len(), expect);
-            let typed = serde_json::to_value(json::channel_list(&views, total, &query)).unwrap();
+            let typed = serde_json::to_value(json::channel_list(
+                views.iter().map(json::channel).collect(),
+                total,
+                &query,
+            ))
+            .unwrap();
             assert_eq!(got, typed, "{filters}");
             let objects = got["partner_channels"].as_array().unwrap();
             assert_eq!(objects.len(), expect);
@@ -1185,9 +1190,18 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                         assert_eq!(string, &expected, "{}", view.id);
                     }
                 }
-                (store::channels::JsonPage::Channels(channels), page_total) => {
+                (store::channels::JsonPage::Arrays(arrays), page_total) => {
                     assert_eq!(app.backend, Backend::Postgres);
-                    assert_eq!((channels.len(), page_total), (expect, total));
+                    assert_eq!((arrays.len(), page_total), (expect, total));
+                    for (array, view) in arrays.iter().zip(&views) {
+                        let texts = store::channels::ChannelTexts::parse(array).unwrap();
+                        let from_texts: Value =
+                            serde_json::to_value(json::channel_from_texts(&texts)).unwrap();
+                        assert_eq!(
+                            from_texts,
+                            serde_json::to_value(json::channel(view)).unwrap()
+                        );
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ use domain::listing::ListSpec;
 use domain::{ChannelId, ClientId};
 use serde_json::Value;
 use std::collections::HashMap;
-use store::channels::JsonPage;
+use store::channels::{ChannelTexts, JsonPage};
 
 pub const CHANNEL_LIST: ListSpec = ListSpec {
     sortable: &[
@@ -86,8 +86,13 @@ pub async fn list(
                 json::channel_list_json(&array, count, total, &query),
             )
                 .into_response(),
-            (JsonPage::Channels(channels), total) => {
-                Json(json::channel_list(&channels, total, &query)).into_response()
+            (JsonPage::Arrays(arrays), total) => {
+                let texts = arrays
+                    .iter()
+                    .map(|a| ChannelTexts::parse(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let channels = texts.iter().map(json::channel_from_texts).collect();
+                Json(json::channel_list(channels, total, &query)).into_response()
             }
         },
     )
