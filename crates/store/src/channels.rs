@@ -351,7 +351,8 @@ struct Indexed {
 /// only parts of it.
 #[derive(Debug)]
 struct Scanned {
-    patterns: Vec<String>,
+    /// Conditions that narrow the candidates: `… LIKE ` and the pattern it binds.
+    patterns: Vec<(&'static str, String)>,
     contains: Option<String>,
     /// The patterns are rare trigrams: the trigram index yields few candidates (at most
     /// `dialect::trigram_count_max`) whichever partner asks.
@@ -361,9 +362,51 @@ struct Scanned {
 impl Scanned {
     fn whole(phrase: String) -> Scanned {
         Scanned {
-            patterns: vec![format!("%{phrase}%")],
+            patterns: vec![(SEARCH_TEXT_LIKE, format!("%{phrase}%"))],
             contains: None,
             rare: false,
+        }
+    }
+}
+
+/// A condition on `c.search_text` as a `LIKE` pattern binds it.
+const SEARCH_TEXT_LIKE: &str = " AND c.search_text LIKE ";
+
+/// A trigram to find a phrase's candidates by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Trigram {
+    text: String,
+    /// PostgreSQL: `pg_trgm` splits words at spaces, so three characters across one ("t 0" of
+    /// "client 0") are in no index entry of `search_text`; with the spaces taken out ("nt0")
+    /// they are in `dialect::POSTGRES_JOINED_SEARCH_TEXT`'s index. A phrase of common words may
+    /// have no rare trigram but this one.
+    joined: bool,
+}
+
+impl Trigram {
+    fn plain(text: String) -> Trigram {
+        Trigram {
+            text,
+            joined: false,
+        }
+    }
+
+    /// The condition that finds the rows holding it, and its pattern.
+    fn pattern(&self) -> (&'static str, String) {
+        let like = if self.joined {
+            dialect::POSTGRES_JOINED_SEARCH_TEXT_LIKE
+        } else {
+            SEARCH_TEXT_LIKE
+        };
+        (like, format!("%{}%", self.text))
+    }
+
+    /// Its key among the counted trigrams: a joined one's count is not the plain one's.
+    fn key(&self) -> String {
+        if self.joined {
+            format!("joined {}", self.text)
+        } else {
+            self.text.clone()
         }
     }
 }
@@ -378,10 +421,36 @@ struct Search {
 }
 
 /// The distinct trigrams of `phrase`, in order; for PostgreSQL only those `pg_trgm` takes from
-/// a `LIKE` pattern: three letters or digits, or a space and two (a word's start).
-fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
+/// a `LIKE` pattern (three letters or digits, or a space and two: a word's start), after the
+/// [`Trigram::joined`] ones, which go first so that a tie goes to them: they hold two words.
+fn trigrams(phrase: &str, backend: Backend) -> Vec<Trigram> {
     let chars: Vec<char> = phrase.chars().collect();
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<Trigram> = Vec::new();
+    if backend == Backend::Postgres {
+        // Each character without the spaces, and whether a space came right before it.
+        let mut joined: Vec<(char, bool)> = Vec::with_capacity(chars.len());
+        let mut after_space = false;
+        for &c in &chars {
+            if c == ' ' {
+                after_space = true;
+            } else {
+                joined.push((c, after_space));
+                after_space = false;
+            }
+        }
+        for window in joined.windows(3) {
+            let spans_words = window[1].1 || window[2].1;
+            if spans_words && window.iter().all(|(c, _)| c.is_alphanumeric()) {
+                let trigram = Trigram {
+                    text: window.iter().map(|(c, _)| c).collect(),
+                    joined: true,
+                };
+                if !out.contains(&trigram) {
+                    out.push(trigram);
+                }
+            }
+        }
+    }
     for window in chars.windows(3) {
         // pg_trgm also indexes the start of every word: a space and two letters or digits
         // (" 97") in a pattern is a left-bounded word whose padded trigrams are far rarer than
@@ -393,7 +462,7 @@ fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
         {
             continue;
         }
-        let trigram: String = window.iter().collect();
+        let trigram = Trigram::plain(window.iter().collect());
         if !out.contains(&trigram) {
             out.push(trigram);
         }
@@ -406,10 +475,10 @@ fn trigrams(phrase: &str, backend: Backend) -> Vec<String> {
 /// (it skips through it), but it is the candidates that cost: each is read and checked for the
 /// whole phrase. Two rare trigrams leave few candidates ("300" and " 30" of "client 3007": a
 /// few dozen of 2,687); a common second one would narrow nothing worth its reading.
-fn rarest<'t>(counted: &mut [(i64, &'t String)], backend: Backend) -> Option<Vec<&'t String>> {
+fn rarest<'t>(counted: &mut [(i64, &'t Trigram)], backend: Backend) -> Option<Vec<&'t Trigram>> {
     let max = dialect::trigram_count_max(backend);
     counted.sort_by_key(|(n, _)| *n);
-    let rare: Vec<&String> = counted
+    let rare: Vec<&Trigram> = counted
         .iter()
         .take(2)
         .take_while(|(n, _)| *n <= max)
@@ -457,22 +526,22 @@ impl Search {
     /// [`dialect::trigram_count_max`] + 1; from the minute-old counts where there are some.
     async fn count_trigrams<'t>(
         db: &crate::Db,
-        trigrams: &'t [String],
-    ) -> Result<Vec<(i64, &'t String)>, StoreError> {
+        trigrams: &'t [Trigram],
+    ) -> Result<Vec<(i64, &'t Trigram)>, StoreError> {
         let stats = db.trigram_stats();
-        let mut counted: Vec<(i64, &String)> = Vec::with_capacity(trigrams.len());
+        let mut known: Vec<Option<i64>> = trigrams.iter().map(|t| stats.get(&t.key())).collect();
         let mut counts = Select::new("");
         let mut unknown = 0;
         for (i, trigram) in trigrams.iter().enumerate() {
-            if let Some(n) = stats.get(trigram) {
-                counted.push((n, trigram));
+            if known[i].is_some() {
                 continue;
             }
             if unknown > 0 {
                 counts.push(" UNION ALL ");
             }
             unknown += 1;
-            let (count, probe) = dialect::trigram_count(db.backend(), trigram);
+            let (count, probe) =
+                dialect::trigram_count(db.backend(), &trigram.text, trigram.joined);
             counts
                 .push("SELECT CAST(")
                 .bind(Bind::Int(i64::try_from(i).unwrap_or(i64::MAX)))
@@ -483,13 +552,21 @@ impl Search {
         }
         if unknown > 0 {
             for count in counts.fetch_all::<TrigramCount, _>(db.pool()).await? {
-                if let Some(trigram) = usize::try_from(count.i).ok().and_then(|i| trigrams.get(i)) {
-                    stats.put(trigram.clone(), count.n);
-                    counted.push((count.n, trigram));
+                if let Some(i) = usize::try_from(count.i)
+                    .ok()
+                    .filter(|i| *i < trigrams.len())
+                {
+                    stats.put(trigrams[i].key(), count.n);
+                    known[i] = Some(count.n);
                 }
             }
         }
-        Ok(counted)
+        // In the phrase's order, which breaks ties (see `trigrams`).
+        Ok(known
+            .into_iter()
+            .zip(trigrams)
+            .filter_map(|(n, trigram)| Some((n?, trigram)))
+            .collect())
     }
 
     /// How to find `phrase` through SQLite's trigram index, or `None` when it is so common that
@@ -505,7 +582,7 @@ impl Search {
         if let Some(rarest) = rarest(&mut counted, db.backend()) {
             let expression = rarest
                 .iter()
-                .map(|t| dialect::fts5_phrase(t))
+                .map(|t| dialect::fts5_phrase(&t.text))
                 .collect::<Vec<_>>()
                 .join(" AND ");
             return Ok(Some(Indexed {
@@ -534,11 +611,15 @@ impl Search {
         let trigrams = trigrams(&phrase, Backend::Postgres);
         let mut counted = Self::count_trigrams(db, &trigrams).await?;
         Ok(match rarest(&mut counted, db.backend()) {
-            Some(rarest) if !(rarest.len() == 1 && *rarest[0] == phrase) => Scanned {
-                patterns: rarest.iter().map(|t| format!("%{t}%")).collect(),
-                contains: Some(phrase),
-                rare: true,
-            },
+            Some(rarest)
+                if !(rarest.len() == 1 && *rarest[0] == Trigram::plain(phrase.clone())) =>
+            {
+                Scanned {
+                    patterns: rarest.iter().map(|t| t.pattern()).collect(),
+                    contains: Some(phrase),
+                    rare: true,
+                }
+            }
             Some(_) => Scanned {
                 rare: true,
                 ..Scanned::whole(phrase)
@@ -617,9 +698,8 @@ fn where_clause(q: &mut Select, partner: &PartnerId, query: &ListQuery, search: 
         }
     }
     for scanned in &search.scanned {
-        for pattern in &scanned.patterns {
-            q.push(" AND c.search_text LIKE ")
-                .bind(Bind::Text(pattern.clone()));
+        for (like, pattern) in &scanned.patterns {
+            q.push(like).bind(Bind::Text(pattern.clone()));
         }
         if let Some(phrase) = &scanned.contains {
             q.push(dialect::POSTGRES_SEARCH_TEXT_CONTAINS)
@@ -1345,4 +1425,41 @@ pub async fn set_permission<'e>(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(phrase: &str, backend: Backend) -> Vec<(String, bool)> {
+        trigrams(phrase, backend)
+            .into_iter()
+            .map(|t| (t.text, t.joined))
+            .collect()
+    }
+
+    fn plain(texts: &[&str]) -> Vec<(String, bool)> {
+        texts.iter().map(|t| ((*t).to_owned(), false)).collect()
+    }
+
+    #[test]
+    fn postgres_finds_a_phrase_across_words_by_its_joined_trigrams_first() {
+        let mut expected = vec![("nt0".to_owned(), true)];
+        expected.extend(plain(&["cli", "lie", "ien", "ent"]));
+        assert_eq!(texts("client 0", Backend::Postgres), expected);
+        // SQLite's trigram index holds the space itself.
+        assert_eq!(
+            texts("client 0", Backend::Sqlite),
+            plain(&["cli", "lie", "ien", "ent", "nt ", "t 0"])
+        );
+        // Spaces in a row are one gap; a joined trigram is letters and digits only.
+        let mut expected = vec![("abc".to_owned(), true), ("bcd".to_owned(), true)];
+        expected.extend(plain(&[" cd"]));
+        assert_eq!(texts("ab  cd", Backend::Postgres), expected);
+        assert_eq!(texts("a.b c", Backend::Postgres), Vec::new());
+        // A word's start (" 97") is pg_trgm's own.
+        let mut expected = vec![("nt9".to_owned(), true), ("t97".to_owned(), true)];
+        expected.extend(plain(&["cli", "lie", "ien", "ent", " 97"]));
+        assert_eq!(texts("client 97", Backend::Postgres), expected);
+    }
 }

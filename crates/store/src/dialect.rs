@@ -89,19 +89,31 @@ pub const SQLITE_CHANNEL_SEARCH_CONTAINS: &str = " AND instr(s.search_text, ";
 /// After `SELECT CAST($i`, one row of a `UNION ALL`: how many channels (of every partner) hold
 /// a trigram; the caller ends it with a `LIMIT` one past [`trigram_count_max`] and `) AS t`.
 /// Returns the SQL up to the trigram's placeholder and what to bind there: an [`fts5_phrase`] on
-/// SQLite, a `LIKE` pattern that `pg_trgm` answers on PostgreSQL.
-pub fn trigram_count(backend: Backend, trigram: &str) -> (&'static str, String) {
-    match backend {
-        Backend::Sqlite => (
+/// SQLite, a `LIKE` pattern that `pg_trgm` answers on PostgreSQL (in the text without spaces
+/// when the trigram is `joined`: see [`POSTGRES_JOINED_SEARCH_TEXT_LIKE`]).
+pub fn trigram_count(backend: Backend, trigram: &str, joined: bool) -> (&'static str, String) {
+    match (backend, joined) {
+        (Backend::Sqlite, _) => (
             " AS BIGINT) AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channel_search WHERE channel_search MATCH ",
             fts5_phrase(trigram),
         ),
-        Backend::Postgres => (
+        (Backend::Postgres, false) => (
             " AS BIGINT) AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channels WHERE search_text LIKE ",
+            format!("%{trigram}%"),
+        ),
+        (Backend::Postgres, true) => (
+            " AS BIGINT) AS i, CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT 1 FROM channels WHERE replace(search_text, ' ', '') LIKE ",
             format!("%{trigram}%"),
         ),
     }
 }
+
+/// PostgreSQL: a condition that `search_text` without its spaces matches a `LIKE` pattern,
+/// which the trigram index `channels_search_joined_trgm` (migration 0009) answers. `pg_trgm`
+/// takes trigrams within words only, so in `search_text`'s own index "client 0" is "client"
+/// (in every channel) and a word starting with "0" (in one of twenty); joined, it holds "nt0",
+/// which only the channels of a client 0 do. The expression must stay the index's.
+pub const POSTGRES_JOINED_SEARCH_TEXT_LIKE: &str = " AND replace(c.search_text, ' ', '') LIKE ";
 /// A trigram held by at most this many channels is rare enough to find candidates by (with a
 /// second one to narrow them: see `channels::rarest`). Counts are kept a minute, so counting a
 /// common trigram is paid once a minute, not per search. A candidate costs SQLite a read of the

@@ -542,6 +542,8 @@ async fn free_text_matches_substrings_of_this_partners_channels() {
             ("0003", 1),                     // digits of the number
             ("+4915123450002", 1),           // the number as written
             ("plain.shop@client", 1),        // the email
+            ("shop plain.shop", 1),          // across words (PostgreSQL: "opp", "ppl" joined)
+            ("sho pplain", 0),               // the same joined trigrams, not the same phrase
             ("support acme", 0),             // words in another order are another phrase
             ("0001 4915123450001 4915", 0),  // each trigram is in one channel's text, it is not
             ("0000", 0),                     // one trigram twice, held by every number once
