@@ -111,7 +111,7 @@ struct Row {
 }
 
 /// A channel's fields for the Partner API as a PostgreSQL list page brings them: the elements
-/// of [`dialect::POSTGRES_CHANNEL_ARRAY`] (the order of [`Row`]'s fields), texts still in their
+/// of [`dialect::POSTGRES_CHANNEL_ARRAY`] (the order of `Row`'s fields), texts still in their
 /// JSON form. The API's object copies them as they are, so a page of 100 channels is neither
 /// unescaped into owned strings nor escaped again (that cost the Hub more than the query).
 /// Times are numbers for the caller to write; what the API does not show is skipped.
@@ -378,8 +378,8 @@ struct Trigram {
     text: String,
     /// PostgreSQL: `pg_trgm` splits words at spaces, so three characters across one ("t 0" of
     /// "client 0") are in no index entry of `search_text`; with the spaces taken out ("nt0")
-    /// they are in `dialect::POSTGRES_JOINED_SEARCH_TEXT`'s index. A phrase of common words may
-    /// have no rare trigram but this one.
+    /// they are in the index behind `dialect::POSTGRES_JOINED_SEARCH_TEXT_LIKE`. A phrase of
+    /// common words may have no rare trigram but these.
     joined: bool,
 }
 
