@@ -84,17 +84,43 @@ fn peak_rss_mib() -> f64 {
 /// CPU time this process (server and load generator together) has used so far, in seconds.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu_seconds(&stat).map_or(0.0, |(_, seconds)| seconds)
+}
+
+/// A process's command name and CPU time in seconds, from its `/proc/<pid>/stat`.
+fn stat_cpu_seconds(stat: &str) -> Option<(&str, f64)> {
+    let (head, rest) = stat.rsplit_once(')')?;
+    let (_, command) = head.split_once('(')?;
     // Fields after the command name: state is the first, utime the 12th and stime the 13th,
     // in clock ticks (100 per second on Linux).
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    ticks(11)
-        .zip(ticks(12))
-        .map_or(0.0, |(u, s)| (u + s) / 100.0)
+    Some((command, (ticks(11)? + ticks(12)?) / 100.0))
+}
+
+/// CPU time every `postgres` process on this machine (server, backends, background workers)
+/// has used so far, in seconds: the database's share of a request when PostgreSQL runs here,
+/// which this process's own CPU time leaves out. Backends live as long as the Hub's pool keeps
+/// their connections, which is the whole of a scenario.
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            stat_cpu_seconds(&stat)
+                .filter(|(command, _)| *command == "postgres")
+                .map(|(_, seconds)| seconds)
+        })
+        .sum()
 }
 
 /// Start counting peak memory from now (Linux: writing 5 to clear_refs resets VmHWM).
@@ -294,6 +320,8 @@ enum Auth {
 struct Figures {
     requests: usize,
     cpu_seconds: f64,
+    /// With `--database-url`: the local PostgreSQL processes' CPU time.
+    database_cpu_seconds: Option<f64>,
     errors: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
@@ -343,6 +371,7 @@ async fn drive(
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
     let cpu_started = cpu_seconds();
+    let database_cpu_started = postgres_cpu_seconds();
     let urls = Arc::new(urls.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.clients {
@@ -386,6 +415,7 @@ async fn drive(
     let mut figures = Figures {
         requests: 0,
         cpu_seconds: 0.0,
+        database_cpu_seconds: None,
         errors: 0,
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
@@ -398,6 +428,9 @@ async fn drive(
     }
     figures.elapsed = started.elapsed();
     figures.cpu_seconds = cpu_seconds() - cpu_started;
+    if options.database_url.is_some() {
+        figures.database_cpu_seconds = Some(postgres_cpu_seconds() - database_cpu_started);
+    }
     Ok(figures)
 }
 
@@ -407,12 +440,17 @@ fn report(name: &str, mut f: Figures) {
         let i = ((f.latencies.len() as f64 * p) as usize).min(f.latencies.len().saturating_sub(1));
         f.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
+    let per_request = |seconds: f64| seconds * 1000.0 / f.requests.max(1) as f64;
+    let database = f
+        .database_cpu_seconds
+        .map(|s| format!("   + PostgreSQL {:>5.2} ms/req", per_request(s)))
+        .unwrap_or_default();
     println!(
-        "{name:<36} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   CPU {:>5.2} ms/req   errors {}",
+        "{name:<36} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   CPU {:>5.2} ms/req{database}   errors {}",
         f.requests as f64 / f.elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99),
-        f.cpu_seconds * 1000.0 / f.requests.max(1) as f64,
+        per_request(f.cpu_seconds),
         f.errors
     );
 }
