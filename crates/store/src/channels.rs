@@ -191,7 +191,7 @@ pub struct ChannelTexts<'a> {
 impl<'a> ChannelTexts<'a> {
     /// Reads one element of [`JsonPage::Arrays`].
     pub fn parse(array: &'a str) -> Result<Self, StoreError> {
-        serde_json::from_str(array).map_err(|e| StoreError::Corrupt(format!("channel array: {e}")))
+        read_array(array)
     }
 }
 
@@ -720,14 +720,10 @@ pub async fn list(
     let (rows, total) = match db.backend() {
         Backend::Sqlite => page::<Row>(db, partner, query, text, COLUMNS, None).await?,
         Backend::Postgres => {
-            let select = dialect::POSTGRES_CHANNEL_ARRAY;
-            let (arrays, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
+            let (arrays, total) = postgres_arrays(db, partner, query, text).await?;
             let rows = arrays
                 .iter()
-                .map(|a| {
-                    serde_json::from_str::<Row>(&a.j)
-                        .map_err(|e| StoreError::Corrupt(format!("channel array: {e}")))
-                })
+                .map(|a| read_array::<Row>(a))
                 .collect::<Result<Vec<_>, _>>()?;
             (rows, total)
         }
@@ -772,14 +768,28 @@ pub async fn page_json(
             Ok((JsonPage::Written { array, count }, total))
         }
         Backend::Postgres => {
-            let select = dialect::POSTGRES_CHANNEL_ARRAY;
-            let (rows, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
-            Ok((
-                JsonPage::Arrays(rows.into_iter().map(|r| r.j).collect()),
-                total,
-            ))
+            let (arrays, total) = postgres_arrays(db, partner, query, text).await?;
+            Ok((JsonPage::Arrays(arrays), total))
         }
     }
+}
+
+/// PostgreSQL: the page of [`list`] as one JSON array per channel
+/// ([`dialect::POSTGRES_CHANNEL_ARRAY`]), and the total.
+async fn postgres_arrays(
+    db: &crate::Db,
+    partner: &PartnerId,
+    query: &ListQuery,
+    text: Option<&str>,
+) -> Result<(Vec<String>, i64), StoreError> {
+    let select = dialect::POSTGRES_CHANNEL_ARRAY;
+    let (rows, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
+    Ok((rows.into_iter().map(|r| r.j).collect(), total))
+}
+
+/// One of [`postgres_arrays`]' arrays read by position into `T`.
+fn read_array<'a, T: serde::Deserialize<'a>>(array: &'a str) -> Result<T, StoreError> {
+    serde_json::from_str(array).map_err(|e| StoreError::Corrupt(format!("channel array: {e}")))
 }
 
 /// Wraps a page of `j` objects (in list order: the inner query's `ORDER BY … LIMIT` makes it a
