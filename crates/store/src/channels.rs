@@ -7,8 +7,8 @@ use crate::select::{Bind, Select};
 use crate::{Backend, StoreError, dialect, parse_column};
 use domain::listing::{FilterValue, ListQuery};
 use domain::{ChannelId, ChannelStatus, ClientId, PartnerId, WabaId};
-use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
+use sqlx::Row as _;
+use sqlx::postgres::PgRow;
 use sqlx::{Any, Executor};
 
 /// A channel as shown to its partner: the number with its client and WABA.
@@ -53,10 +53,8 @@ pub struct ChannelView {
     pub waba_business_type: Option<String>,
 }
 
-/// A channel's columns: from [`COLUMNS`], or on PostgreSQL list pages from the JSON array of
-/// [`dialect::POSTGRES_CHANNEL_ARRAY`], whose elements are these fields in this order (serde
-/// reads a struct from an array by position) with numbers as text.
-#[derive(sqlx::FromRow, serde::Deserialize)]
+/// A channel's columns, [`COLUMNS`].
+#[derive(sqlx::FromRow)]
 struct Row {
     id: String,
     partner_id: String,
@@ -74,23 +72,14 @@ struct Row {
     current_limit: Option<String>,
     quality_rating: String,
     external_id: Option<String>,
-    #[serde(deserialize_with = "text_i64")]
     is_migrated: i64,
-    #[serde(deserialize_with = "text_i64")]
     verification_attempts: i64,
-    #[serde(deserialize_with = "text_opt_i64")]
     locked_until_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     billing_started_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     terminated_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     cancelled_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     cancellation_requested_ms: Option<i64>,
-    #[serde(deserialize_with = "text_i64")]
     created_ms: i64,
-    #[serde(deserialize_with = "text_i64")]
     modified_ms: i64,
     client_name: String,
     client_partner_payload: Option<String>,
@@ -106,105 +95,87 @@ struct Row {
     waba_business_type: Option<String>,
     /// `COUNT(*) OVER ()` or the counted total, when the query asks for it.
     #[sqlx(default)]
-    #[serde(skip)]
     total: i64,
 }
 
-/// A channel's fields for the Partner API as a PostgreSQL list page brings them: the elements
-/// of [`dialect::POSTGRES_CHANNEL_ARRAY`] (the order of `Row`'s fields), texts still in their
-/// JSON form. The API's object copies them as they are, so a page of 100 channels is neither
-/// unescaped into owned strings nor escaped again (that cost the Hub more than the query).
-/// Times are numbers for the caller to write; what the API does not show is skipped.
-#[derive(serde::Deserialize)]
+/// A channel's fields for the Partner API as a PostgreSQL list page brings them: borrowed from
+/// the native driver's row (`NativeRows`), so a page of 100 channels is not copied into owned
+/// strings on its way to the response. What the API does not show is left in the row.
+#[derive(Debug)]
 pub struct ChannelTexts<'a> {
-    #[serde(borrow)]
-    pub id: &'a RawValue,
-    _partner_id: IgnoredAny,
-    #[serde(borrow)]
-    pub client_id: &'a RawValue,
-    #[serde(borrow)]
-    pub waba_id: &'a RawValue,
-    #[serde(borrow)]
-    pub phone_number: &'a RawValue,
-    #[serde(borrow)]
-    pub phone_name: &'a RawValue,
-    #[serde(borrow)]
-    pub verification_method: &'a RawValue,
-    #[serde(borrow)]
-    pub default_language: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub status: &'a RawValue,
-    #[serde(borrow)]
-    pub account_mode: &'a RawValue,
-    #[serde(borrow)]
-    pub hosting_type: &'a RawValue,
-    #[serde(borrow)]
-    pub data_storage_region: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub partner_permission: &'a RawValue,
-    #[serde(borrow)]
-    pub current_limit: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub quality_rating: &'a RawValue,
-    #[serde(borrow)]
-    pub external_id: Option<&'a RawValue>,
-    #[serde(deserialize_with = "text_i64")]
+    pub id: &'a str,
+    pub client_id: &'a str,
+    pub waba_id: &'a str,
+    pub phone_number: &'a str,
+    pub phone_name: &'a str,
+    pub verification_method: &'a str,
+    pub default_language: Option<&'a str>,
+    pub status: &'a str,
+    pub account_mode: &'a str,
+    pub hosting_type: &'a str,
+    pub data_storage_region: Option<&'a str>,
+    pub partner_permission: &'a str,
+    pub current_limit: Option<&'a str>,
+    pub quality_rating: &'a str,
+    pub external_id: Option<&'a str>,
     pub is_migrated: i64,
-    _verification_attempts: IgnoredAny,
-    _locked_until_ms: IgnoredAny,
-    #[serde(deserialize_with = "text_opt_i64")]
     pub billing_started_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     pub terminated_ms: Option<i64>,
-    #[serde(deserialize_with = "text_opt_i64")]
     pub cancelled_ms: Option<i64>,
-    _cancellation_requested_ms: IgnoredAny,
-    #[serde(deserialize_with = "text_i64")]
     pub created_ms: i64,
-    #[serde(deserialize_with = "text_i64")]
     pub modified_ms: i64,
-    #[serde(borrow)]
-    pub client_name: &'a RawValue,
-    #[serde(borrow)]
-    pub client_partner_payload: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub client_email: Option<&'a RawValue>,
-    _client_organisation: IgnoredAny,
-    #[serde(borrow)]
-    pub waba_external_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub waba_name: &'a RawValue,
-    #[serde(borrow)]
-    pub waba_namespace: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub waba_fb_account_status: &'a RawValue,
-    #[serde(borrow)]
-    pub waba_business_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub waba_business_name: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub waba_business_status: Option<&'a RawValue>,
-    #[serde(borrow)]
-    pub waba_business_type: Option<&'a RawValue>,
+    pub client_name: &'a str,
+    pub client_partner_payload: Option<&'a str>,
+    pub client_email: Option<&'a str>,
+    pub waba_external_id: Option<&'a str>,
+    pub waba_name: &'a str,
+    pub waba_namespace: Option<&'a str>,
+    pub waba_fb_account_status: &'a str,
+    pub waba_business_id: Option<&'a str>,
+    pub waba_business_name: Option<&'a str>,
+    pub waba_business_status: Option<&'a str>,
+    pub waba_business_type: Option<&'a str>,
 }
 
 impl<'a> ChannelTexts<'a> {
-    /// Reads one element of [`JsonPage::Arrays`].
-    pub fn parse(array: &'a str) -> Result<Self, StoreError> {
-        read_array(array)
+    /// Reads a row of [`COLUMNS`] by position (the order of `Row`'s fields): by name, each of
+    /// a page's 3,400 values would be a hash lookup.
+    fn from_row(row: &'a PgRow) -> Result<Self, sqlx::Error> {
+        Ok(ChannelTexts {
+            id: row.try_get_unchecked(0)?,
+            client_id: row.try_get_unchecked(2)?,
+            waba_id: row.try_get_unchecked(3)?,
+            phone_number: row.try_get_unchecked(4)?,
+            phone_name: row.try_get_unchecked(5)?,
+            verification_method: row.try_get_unchecked(6)?,
+            default_language: row.try_get_unchecked(7)?,
+            status: row.try_get_unchecked(8)?,
+            account_mode: row.try_get_unchecked(9)?,
+            hosting_type: row.try_get_unchecked(10)?,
+            data_storage_region: row.try_get_unchecked(11)?,
+            partner_permission: row.try_get_unchecked(12)?,
+            current_limit: row.try_get_unchecked(13)?,
+            quality_rating: row.try_get_unchecked(14)?,
+            external_id: row.try_get_unchecked(15)?,
+            is_migrated: row.try_get_unchecked(16)?,
+            billing_started_ms: row.try_get_unchecked(19)?,
+            terminated_ms: row.try_get_unchecked(20)?,
+            cancelled_ms: row.try_get_unchecked(21)?,
+            created_ms: row.try_get_unchecked(23)?,
+            modified_ms: row.try_get_unchecked(24)?,
+            client_name: row.try_get_unchecked(25)?,
+            client_partner_payload: row.try_get_unchecked(26)?,
+            client_email: row.try_get_unchecked(27)?,
+            waba_external_id: row.try_get_unchecked(29)?,
+            waba_name: row.try_get_unchecked(30)?,
+            waba_namespace: row.try_get_unchecked(31)?,
+            waba_fb_account_status: row.try_get_unchecked(32)?,
+            waba_business_id: row.try_get_unchecked(33)?,
+            waba_business_name: row.try_get_unchecked(34)?,
+            waba_business_status: row.try_get_unchecked(35)?,
+            waba_business_type: row.try_get_unchecked(36)?,
+        })
     }
-}
-
-/// A number that [`dialect::POSTGRES_CHANNEL_ARRAY`] wrote as its decimal text.
-fn text_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-    text.parse().map_err(serde::de::Error::custom)
-}
-
-fn text_opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let text = <Option<std::borrow::Cow<'de, str>> as serde::Deserialize>::deserialize(d)?;
-    text.map(|t| t.parse().map_err(serde::de::Error::custom))
-        .transpose()
 }
 
 impl TryFrom<Row> for ChannelView {
@@ -717,13 +688,13 @@ pub async fn list(
     query: &ListQuery,
     text: Option<&str>,
 ) -> Result<(Vec<ChannelView>, i64), StoreError> {
-    let (rows, total) = match db.backend() {
-        Backend::Sqlite => page::<Row>(db, partner, query, text, COLUMNS, None).await?,
-        Backend::Postgres => {
-            let (arrays, total) = postgres_arrays(db, partner, query, text).await?;
-            let rows = arrays
+    let (rows, total) = match db.native() {
+        None => page::<Row>(db, partner, query, text, COLUMNS, None).await?,
+        Some(native) => {
+            let (rows, total) = native_page(db, native, partner, query, text).await?;
+            let rows = rows
                 .iter()
-                .map(|a| read_array::<Row>(a))
+                .map(<Row as sqlx::FromRow<PgRow>>::from_row)
                 .collect::<Result<Vec<_>, _>>()?;
             (rows, total)
         }
@@ -742,21 +713,35 @@ pub enum JsonPage {
     /// ([`dialect::SQLITE_CHANNEL_JSON`]), and how many objects it holds. The page crosses
     /// sqlx's SQLite worker thread as one value instead of 100 rows of 37 columns.
     Written { array: String, count: usize },
-    /// PostgreSQL: each channel as the JSON array of [`dialect::POSTGRES_CHANNEL_ARRAY`], for
-    /// the caller to read with [`ChannelTexts::parse`] and write (that constant says why the
-    /// database does not write the objects).
-    Arrays(Vec<String>),
+    /// PostgreSQL: the rows, for the caller to read in place ([`NativeRows::channels`]) and
+    /// write. `json_build_object` would look up the type of every argument of every row in the
+    /// catalogue, which made objects written by PostgreSQL three times as dear as its rows.
+    Rows(NativeRows),
 }
 
-/// The same page as [`list`] for the Partner API, with the total.
+/// A PostgreSQL page's rows as sqlx's own driver returns them (`Db::native`).
+pub struct NativeRows(Vec<PgRow>);
+
+impl NativeRows {
+    /// Each channel's fields, borrowed from its row.
+    pub fn channels(&self) -> Result<Vec<ChannelTexts<'_>>, StoreError> {
+        self.0
+            .iter()
+            .map(|row| ChannelTexts::from_row(row).map_err(StoreError::from))
+            .collect()
+    }
+}
+
+/// [`list`]'s page for the Partner API, in the form its backend makes cheapest ([`JsonPage`]),
+/// and the total.
 pub async fn page_json(
     db: &crate::Db,
     partner: &PartnerId,
     query: &ListQuery,
     text: Option<&str>,
 ) -> Result<(JsonPage, i64), StoreError> {
-    match db.backend() {
-        Backend::Sqlite => {
+    match db.native() {
+        None => {
             let select = dialect::SQLITE_CHANNEL_JSON;
             let (rows, total) =
                 page::<ArrayRow>(db, partner, query, text, select, Some(SQLITE_ARRAY)).await?;
@@ -767,29 +752,11 @@ pub async fn page_json(
             let array = row.map_or_else(|| "[]".to_owned(), |r| r.j);
             Ok((JsonPage::Written { array, count }, total))
         }
-        Backend::Postgres => {
-            let (arrays, total) = postgres_arrays(db, partner, query, text).await?;
-            Ok((JsonPage::Arrays(arrays), total))
+        Some(native) => {
+            let (rows, total) = native_page(db, native, partner, query, text).await?;
+            Ok((JsonPage::Rows(NativeRows(rows)), total))
         }
     }
-}
-
-/// PostgreSQL: the page of [`list`] as one JSON array per channel
-/// ([`dialect::POSTGRES_CHANNEL_ARRAY`]), and the total.
-async fn postgres_arrays(
-    db: &crate::Db,
-    partner: &PartnerId,
-    query: &ListQuery,
-    text: Option<&str>,
-) -> Result<(Vec<String>, i64), StoreError> {
-    let select = dialect::POSTGRES_CHANNEL_ARRAY;
-    let (rows, total) = page::<JsonRow>(db, partner, query, text, select, None).await?;
-    Ok((rows.into_iter().map(|r| r.j).collect(), total))
-}
-
-/// One of [`postgres_arrays`]' arrays read by position into `T`.
-fn read_array<'a, T: serde::Deserialize<'a>>(array: &'a str) -> Result<T, StoreError> {
-    serde_json::from_str(array).map_err(|e| StoreError::Corrupt(format!("channel array: {e}")))
 }
 
 /// Wraps a page of `j` objects (in list order: the inner query's `ORDER BY … LIMIT` makes it a
@@ -800,14 +767,6 @@ const SQLITE_ARRAY: &str = "SELECT '[' || COALESCE(group_concat(j, ','), '') || 
 struct TrigramCount {
     i: i64,
     n: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct JsonRow {
-    j: String,
-    /// `COUNT(*) OVER ()` or the counted total, when the query asks for it.
-    #[sqlx(default)]
-    total: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -826,12 +785,6 @@ trait PageRow {
 }
 
 impl PageRow for Row {
-    fn total(&self) -> i64 {
-        self.total
-    }
-}
-
-impl PageRow for JsonRow {
     fn total(&self) -> i64 {
         self.total
     }
@@ -859,65 +812,117 @@ async fn page<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + PageRow + Send + Unpin,
 {
-    let search = Search::plan(db, query, text).await?;
-    // Through the trigram index every match is read anyway, so the page counts them too and
-    // the phrase is looked up once; a scan would instead read every match's columns, so there
-    // the page stops at its limit and `channel_counts` (read by the page's own statement) or
-    // a narrow count gives the total.
-    // PostgreSQL checks every candidate of a pattern before it sorts (its trigram index yields
-    // them unordered), so there too the page counts the matches rather than a second query
-    // reading them all again.
-    let counted_by_page = search.indexed.is_some()
-        || (db.backend() == Backend::Postgres && !search.scanned.is_empty());
-    let mut page = Select::new(array.unwrap_or(""));
-    // A common phrase's pattern does steer PostgreSQL's plan (the trigram index or the
-    // partner's rows), so such a search keeps its per-value plans.
-    if (search.is_empty() || search.finds_candidates()) && dialect::hides_page_binds(db.backend()) {
-        page.opaque_binds();
-    }
-    page.push(select);
-    let mut counted = counted_by_page;
-    if counted_by_page {
-        // The window needs every match, so it runs over ids alone; the page's columns (and
-        // JSON objects) are then built for the rows of the page only.
-        page.push(", p.total AS total FROM (SELECT c.id AS page_id, COUNT(*) OVER () AS total");
-        page.push(search.from());
-        if needs_joins(query) {
-            page.push(JOINS);
-        }
-        where_clause(&mut page, partner, query, &search);
-        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-        page.limit(query.limit, Some(query.offset));
-        page.push(dialect::page_rows_join(db.backend())).push(JOINS);
-        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-    } else {
-        counted = push_counted_total(&mut page, partner, query, &search);
-        if !counted && array.is_some() {
-            page.push(", 0 AS total");
-        }
-        page.push(search.from()).push(JOINS);
-        where_clause(&mut page, partner, query, &search);
-        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
-        page.limit(query.limit, Some(query.offset));
-    }
-    if array.is_some() {
-        page.push(")");
-    }
-    let rows = page.fetch_all::<T, _>(db.pool()).await?;
+    let statement = PageStatement::new(db, partner, query, text, select, array).await?;
+    let rows = statement.select.fetch_all::<T, _>(db.pool()).await?;
     let total = match rows.first() {
-        Some(first) if counted && first.rows() > 0 => first.total(),
-        // Filters `channel_counts` cannot answer, or a page past the last one.
-        _ => {
-            let mut count = Select::new(COUNT);
-            count.push(search.from());
-            if needs_joins(query) {
-                count.push(JOINS);
-            }
-            where_clause(&mut count, partner, query, &search);
-            count.fetch_count(db.pool()).await?
-        }
+        Some(first) if statement.counted && first.rows() > 0 => first.total(),
+        _ => statement.count(db, partner, query).await?,
     };
     Ok((rows, total))
+}
+
+/// The page query of [`list`] through PostgreSQL's native pool, and the total.
+async fn native_page(
+    db: &crate::Db,
+    native: &sqlx::PgPool,
+    partner: &PartnerId,
+    query: &ListQuery,
+    text: Option<&str>,
+) -> Result<(Vec<PgRow>, i64), StoreError> {
+    let statement = PageStatement::new(db, partner, query, text, COLUMNS, None).await?;
+    let rows = statement.select.fetch_native(native).await?;
+    let total = match rows.first() {
+        Some(first) if statement.counted => first.try_get::<i64, _>("total")?,
+        _ => statement.count(db, partner, query).await?,
+    };
+    Ok((rows, total))
+}
+
+/// A list page's statement, and whether its rows carry the total (`total`).
+struct PageStatement {
+    select: Select,
+    counted: bool,
+    search: Search,
+}
+
+impl PageStatement {
+    async fn new(
+        db: &crate::Db,
+        partner: &PartnerId,
+        query: &ListQuery,
+        text: Option<&str>,
+        select: &'static str,
+        array: Option<&'static str>,
+    ) -> Result<PageStatement, StoreError> {
+        let search = Search::plan(db, query, text).await?;
+        // Through the trigram index every match is read anyway, so the page counts them too and
+        // the phrase is looked up once; a scan would instead read every match's columns, so
+        // there the page stops at its limit and `channel_counts` (read by the page's own
+        // statement) or a narrow count gives the total.
+        // PostgreSQL checks every candidate of a pattern before it sorts (its trigram index
+        // yields them unordered), so there too the page counts the matches rather than a second
+        // query reading them all again.
+        let counted_by_page = search.indexed.is_some()
+            || (db.backend() == Backend::Postgres && !search.scanned.is_empty());
+        let mut page = Select::new(array.unwrap_or(""));
+        // A common phrase's pattern does steer PostgreSQL's plan (the trigram index or the
+        // partner's rows), so such a search keeps its per-value plans.
+        if (search.is_empty() || search.finds_candidates())
+            && dialect::hides_page_binds(db.backend())
+        {
+            page.opaque_binds();
+        }
+        page.push(select);
+        let mut counted = counted_by_page;
+        if counted_by_page {
+            // The window needs every match, so it runs over ids alone; the page's columns (and
+            // JSON objects) are then built for the rows of the page only.
+            page.push(", p.total AS total FROM (SELECT c.id AS page_id, COUNT(*) OVER () AS total");
+            page.push(search.from());
+            if needs_joins(query) {
+                page.push(JOINS);
+            }
+            where_clause(&mut page, partner, query, &search);
+            page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+            page.limit(query.limit, Some(query.offset));
+            page.push(dialect::page_rows_join(db.backend())).push(JOINS);
+            page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+        } else {
+            counted = push_counted_total(&mut page, partner, query, &search);
+            if !counted && array.is_some() {
+                page.push(", 0 AS total");
+            }
+            page.push(search.from()).push(JOINS);
+            where_clause(&mut page, partner, query, &search);
+            page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+            page.limit(query.limit, Some(query.offset));
+        }
+        if array.is_some() {
+            page.push(")");
+        }
+        Ok(PageStatement {
+            select: page,
+            counted,
+            search,
+        })
+    }
+
+    /// The total for pages whose rows do not carry it: filters `channel_counts` cannot
+    /// answer, or a page past the last one.
+    async fn count(
+        &self,
+        db: &crate::Db,
+        partner: &PartnerId,
+        query: &ListQuery,
+    ) -> Result<i64, StoreError> {
+        let mut count = Select::new(COUNT);
+        count.push(self.search.from());
+        if needs_joins(query) {
+            count.push(JOINS);
+        }
+        where_clause(&mut count, partner, query, &self.search);
+        Ok(count.fetch_count(db.pool()).await?)
+    }
 }
 
 /// Where an export batch ends: the last row's creation time and id.

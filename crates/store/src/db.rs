@@ -1,9 +1,10 @@
 //! `Db`: the connection pool and which backend it talks to, chosen by the database URL.
 
 use crate::{StoreError, dialect};
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Any, Transaction};
+use sqlx::{AnyPool, PgPool};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,11 @@ fn sqlite_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     u32::try_from(cores * 2).unwrap_or(16).clamp(4, 16)
 }
+
+/// PostgreSQL connections of one Hub: the `Any` pool's, and the native pool's for list pages
+/// (fewer: a page keeps PostgreSQL's cores busy, more at once only queue there).
+const POSTGRES_CONNECTIONS: u32 = 16;
+const POSTGRES_NATIVE_CONNECTIONS: u32 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -45,6 +51,12 @@ pub enum DbConfigError {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// PostgreSQL: a pool of sqlx's own PostgreSQL driver beside `pool`, for the channel list
+    /// pages only. Through `Any` every column of every row is copied into an owned value with
+    /// its name; the native driver's rows lend their texts, so a page of 100 channels comes as
+    /// plain columns without PostgreSQL first packing each row into JSON (which cost it more
+    /// than reading the rows). Its connections open on first use.
+    native: Option<PgPool>,
     backend: Backend,
     /// SQLite has one writer at a time. Writers queue here, in order, instead of meeting at the
     /// file lock, where SQLite's busy handler would put them to sleep for up to 100 ms a try.
@@ -131,13 +143,24 @@ impl Db {
             Backend::Postgres => {
                 options
                     .test_before_acquire(false)
-                    .max_connections(16)
+                    .max_connections(POSTGRES_CONNECTIONS)
                     .connect(url)
                     .await?
             }
         };
+        let native = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                PgPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
+                    .max_connections(POSTGRES_NATIVE_CONNECTIONS)
+                    .connect_lazy(url)?,
+            ),
+        };
         Ok(Self {
             pool,
+            native,
             backend,
             write_turn: Arc::new(tokio::sync::Mutex::new(())),
             trigram_stats: Arc::default(),
@@ -154,6 +177,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// PostgreSQL's native pool (see the field); `None` on SQLite.
+    pub(crate) fn native(&self) -> Option<&PgPool> {
+        self.native.as_ref()
     }
 
     pub(crate) fn trigram_stats(&self) -> &crate::search_stats::TrigramStats {
@@ -185,6 +213,9 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(native) = &self.native {
+            native.close().await;
+        }
     }
 }
 

@@ -160,9 +160,7 @@ pub fn fts5_phrase(text: &str) -> String {
 /// SQLite: a channel as the Partner API's JSON object, built by the database: `SELECT` and one
 /// text column `j`, keys in the order of the API's `Channel` (nulls, booleans and `…Z`
 /// timestamps at whole seconds as `iso_ms` writes them). Goes with `FROM channels c` joined to
-/// `clients cl` and `wabas w`. PostgreSQL pages use [`POSTGRES_CHANNEL_ARRAY`] instead: its
-/// `json_build_object` looks up the type of every argument of every row in the catalogue, which
-/// made it three times as dear as reading the columns.
+/// `clients cl` and `wabas w`. PostgreSQL pages read the columns instead (`channels::JsonPage`).
 pub const SQLITE_CHANNEL_JSON: &str = "SELECT json_object('id', c.id, 'client_id', c.client_id, 'waba_account_id', c.waba_id,
         'status', c.status, 'account_mode', c.account_mode, 'hosting_type', c.hosting_type,
         'data_storage_region', c.data_storage_region, 'partner_permission', c.partner_permission,
@@ -186,24 +184,6 @@ pub const SQLITE_CHANNEL_JSON: &str = "SELECT json_object('id', c.id, 'client_id
             'on_behalf_of_business_info', json_object('id', w.business_id,
                 'name', w.business_name, 'status', w.business_status,
                 'type', w.business_type))) AS j";
-
-/// PostgreSQL: the columns of `channels::COLUMNS` as one JSON array of texts per row, `j`
-/// (numbers as their decimal text), which the store reads into its row type by position; the
-/// order here is the order of `channels::Row`'s fields. One text per row, not 37 columns:
-/// sqlx's `Any` driver copies every column of every row twice, with its name, and that cost more
-/// than the query. `array_to_json` looks up the element type once per row, where
-/// `json_build_object` looks up every argument.
-pub const POSTGRES_CHANNEL_ARRAY: &str = "SELECT CAST(array_to_json(ARRAY[c.id, c.partner_id,
-        c.client_id, c.waba_id, c.phone_number, c.phone_name, c.verification_method,
-        c.default_language, c.status, c.account_mode, c.hosting_type, c.data_storage_region,
-        c.partner_permission, c.current_limit, c.quality_rating, c.external_id,
-        CAST(c.is_migrated AS TEXT), CAST(c.verification_attempts AS TEXT),
-        CAST(c.locked_until_ms AS TEXT), CAST(c.billing_started_ms AS TEXT),
-        CAST(c.terminated_ms AS TEXT), CAST(c.cancelled_ms AS TEXT),
-        CAST(c.cancellation_requested_ms AS TEXT), CAST(c.created_ms AS TEXT),
-        CAST(c.modified_ms AS TEXT), cl.name, cl.partner_payload, cl.contact_email,
-        cl.organisation, w.external_id, w.name, w.namespace, w.fb_account_status, w.business_id,
-        w.business_name, w.business_status, w.business_type]) AS TEXT) AS j";
 
 /// A channel list's partner condition when a phrase's rare trigrams find the candidates
 /// (`channels::Scanned`): an expression, so it filters the few candidates the trigram index

@@ -3,6 +3,7 @@
 //! itself. Only `&'static str` fragments can be pushed, so input can never become SQL.
 
 use sqlx::any::AnyArguments;
+use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::{Any, Arguments, AssertSqlSafe};
 
 /// A value bound into a dynamic query.
@@ -117,6 +118,21 @@ impl Select {
             }
         }
         Ok(args)
+    }
+
+    /// The rows through sqlx's PostgreSQL driver (`Db::native`), for callers that read them
+    /// in place.
+    pub async fn fetch_native(&self, pool: &PgPool) -> Result<Vec<PgRow>, sqlx::Error> {
+        let mut args = PgArguments::default();
+        for bind in &self.binds {
+            match bind {
+                Bind::Text(text) => args.add(text.as_str()).map_err(sqlx::Error::Encode)?,
+                Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+            }
+        }
+        sqlx::query_with(AssertSqlSafe(self.sql.clone()), args)
+            .fetch_all(pool)
+            .await
     }
 
     pub async fn fetch_all<'e, T, E>(&self, ex: E) -> Result<Vec<T>, sqlx::Error>

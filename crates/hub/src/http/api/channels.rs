@@ -15,7 +15,7 @@ use domain::listing::ListSpec;
 use domain::{ChannelId, ClientId};
 use serde_json::Value;
 use std::collections::HashMap;
-use store::channels::{ChannelTexts, JsonPage};
+use store::channels::JsonPage;
 
 pub const CHANNEL_LIST: ListSpec = ListSpec {
     sortable: &[
@@ -76,27 +76,33 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    Ok(
-        match whatsapp::channels_page(&state, &ctx.partner, &query, text).await? {
-            (JsonPage::Written { array, count }, total) => (
-                [(
-                    axum::http::header::CONTENT_TYPE,
-                    axum::http::HeaderValue::from_static("application/json"),
-                )],
-                json::channel_list_json(&array, count, total, &query),
-            )
-                .into_response(),
-            (JsonPage::Arrays(arrays), total) => {
-                let texts = arrays
-                    .iter()
-                    .map(|a| ChannelTexts::parse(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let channels = texts.iter().map(json::channel_from_texts).collect();
-                Json(json::channel_list(channels, total, &query)).into_response()
-            }
-        },
+    let body = match whatsapp::channels_page(&state, &ctx.partner, &query, text).await? {
+        (JsonPage::Written { array, count }, total) => {
+            json::channel_list_json(&array, count, total, &query).into_bytes()
+        }
+        (JsonPage::Rows(rows), total) => {
+            let texts = rows.channels()?;
+            let channels = texts.iter().map(json::channel_from_texts).collect();
+            // Sized for the page up front: grown from axum's 128 bytes, the buffer of a page
+            // of 100 channels (about 70 KB) was copied a dozen times.
+            let mut body = Vec::with_capacity(PAGE_BYTES_PER_CHANNEL * texts.len() + 512);
+            serde_json::to_writer(&mut body, &json::channel_list(channels, total, &query))
+                .map_err(|e| ApiError(AppError::Internal(e.into())))?;
+            body
+        }
+    };
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
     )
+        .into_response())
 }
+
+/// About the length of one channel object in a list page's JSON.
+const PAGE_BYTES_PER_CHANNEL: usize = 768;
 
 /// (ext) One channel.
 #[utoipa::path(

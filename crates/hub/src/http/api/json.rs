@@ -4,7 +4,6 @@
 use crate::clock::iso_ms;
 use domain::listing::ListQuery;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use store::channels::{ChannelTexts, ChannelView};
 use store::clients::Client as StoreClient;
 use store::partners::{Partner as StorePartner, PartnerSettings};
@@ -164,32 +163,15 @@ fn iso_opt(ms: Option<i64>) -> Option<String> {
     ms.map(iso_ms)
 }
 
-/// A string field of a channel: from the store's values, or already written as JSON (a
-/// PostgreSQL list page's texts, `store::channels::ChannelTexts`), which is copied as it is.
-#[derive(Clone, Copy, Debug)]
-pub enum Text<'a> {
-    Plain(&'a str),
-    Json(&'a RawValue),
-}
-
-impl Serialize for Text<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Text::Plain(text) => serializer.serialize_str(text),
-            Text::Json(raw) => raw.serialize(serializer),
-        }
-    }
-}
-
 /// The client a channel belongs to, in brief.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelClient<'a> {
     #[schema(value_type = String)]
-    pub id: Text<'a>,
+    pub id: &'a str,
     #[schema(value_type = String)]
-    pub name: Text<'a>,
+    pub name: &'a str,
     #[schema(value_type = Option<String>)]
-    pub partner_payload: Option<Text<'a>>,
+    pub partner_payload: Option<&'a str>,
     pub contact_info: ChannelClientContact<'a>,
 }
 
@@ -197,7 +179,7 @@ pub struct ChannelClient<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelClientContact<'a> {
     #[schema(value_type = Option<String>)]
-    pub email: Option<Text<'a>>,
+    pub email: Option<&'a str>,
 }
 
 /// How the number was registered.
@@ -205,14 +187,14 @@ pub struct ChannelClientContact<'a> {
 pub struct SetupInfo<'a> {
     /// E.164.
     #[schema(value_type = String)]
-    pub phone_number: Text<'a>,
+    pub phone_number: &'a str,
     #[schema(value_type = String)]
-    pub phone_name: Text<'a>,
+    pub phone_name: &'a str,
     /// `sms` or `voice`.
     #[schema(value_type = String)]
-    pub verification_method: Text<'a>,
+    pub verification_method: &'a str,
     #[schema(value_type = Option<String>)]
-    pub default_language: Option<Text<'a>>,
+    pub default_language: Option<&'a str>,
 }
 
 /// The WhatsApp Business Account the number lives in.
@@ -220,17 +202,17 @@ pub struct SetupInfo<'a> {
 pub struct WabaAccount<'a> {
     /// Eight characters ending in `WA`.
     #[schema(value_type = String)]
-    pub id: Text<'a>,
+    pub id: &'a str,
     #[schema(value_type = Option<String>)]
-    pub external_id: Option<Text<'a>>,
+    pub external_id: Option<&'a str>,
     #[schema(value_type = String)]
-    pub name: Text<'a>,
+    pub name: &'a str,
     #[schema(value_type = Option<String>)]
-    pub namespace: Option<Text<'a>>,
+    pub namespace: Option<&'a str>,
     /// `verified`, `not_verified`, `pending`, `pending_submission`, `pending_need_more_info`,
     /// `rejected` or `failed`.
     #[schema(value_type = String)]
-    pub fb_account_status: Text<'a>,
+    pub fb_account_status: &'a str,
     pub on_behalf_of_business_info: BusinessInfo<'a>,
 }
 
@@ -238,14 +220,14 @@ pub struct WabaAccount<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BusinessInfo<'a> {
     #[schema(value_type = Option<String>)]
-    pub id: Option<Text<'a>>,
+    pub id: Option<&'a str>,
     #[schema(value_type = Option<String>)]
-    pub name: Option<Text<'a>>,
+    pub name: Option<&'a str>,
     #[schema(value_type = Option<String>)]
-    pub status: Option<Text<'a>>,
+    pub status: Option<&'a str>,
     #[serde(rename = "type")]
     #[schema(rename = "type", value_type = Option<String>)]
-    pub kind: Option<Text<'a>>,
+    pub kind: Option<&'a str>,
 }
 
 /// A channel: one phone number of a client.
@@ -253,25 +235,25 @@ pub struct BusinessInfo<'a> {
 pub struct Channel<'a> {
     /// Eight characters ending in `CH`.
     #[schema(value_type = String, example = "a1B2c3CH")]
-    pub id: Text<'a>,
+    pub id: &'a str,
     #[schema(value_type = String)]
-    pub client_id: Text<'a>,
+    pub client_id: &'a str,
     #[schema(value_type = String)]
-    pub waba_account_id: Text<'a>,
+    pub waba_account_id: &'a str,
     /// `created`, `pending_verification`, `verified`, `ready`, `running`, `error`,
     /// `migration_requested`, `waiting_for_code`, `pending_deletion` or `cancelled`.
     #[schema(value_type = String)]
-    pub status: Text<'a>,
+    pub status: &'a str,
     /// `sandbox` or `live`.
     #[schema(value_type = String)]
-    pub account_mode: Text<'a>,
+    pub account_mode: &'a str,
     #[schema(value_type = String)]
-    pub hosting_type: Text<'a>,
+    pub hosting_type: &'a str,
     #[schema(value_type = Option<String>)]
-    pub data_storage_region: Option<Text<'a>>,
+    pub data_storage_region: Option<&'a str>,
     /// `shared` or `missing`.
     #[schema(value_type = String)]
-    pub partner_permission: Text<'a>,
+    pub partner_permission: &'a str,
     pub created_at: String,
     pub modified_at: String,
     pub billing_started_at: Option<String>,
@@ -279,66 +261,62 @@ pub struct Channel<'a> {
     pub cancelled_at: Option<String>,
     /// `TIER_250`, `TIER_1K`, `TIER_10K`, `TIER_100K` or `TIER_UNLIMITED`.
     #[schema(value_type = Option<String>)]
-    pub current_limit: Option<Text<'a>>,
+    pub current_limit: Option<&'a str>,
     /// `GREEN`, `YELLOW`, `RED` or `UNKNOWN`.
     #[schema(value_type = String)]
-    pub current_quality_rating: Text<'a>,
+    pub current_quality_rating: &'a str,
     #[schema(value_type = Option<String>)]
-    pub external_id: Option<Text<'a>>,
+    pub external_id: Option<&'a str>,
     pub is_migrated: bool,
     pub client: ChannelClient<'a>,
     pub setup_info: SetupInfo<'a>,
     pub waba_account: WabaAccount<'a>,
 }
 
-fn plain(text: &Option<String>) -> Option<Text<'_>> {
-    text.as_deref().map(Text::Plain)
-}
-
 pub fn channel(c: &ChannelView) -> Channel<'_> {
     Channel {
-        id: Text::Plain(c.id.as_str()),
-        client_id: Text::Plain(c.client_id.as_str()),
-        waba_account_id: Text::Plain(c.waba_id.as_str()),
-        status: Text::Plain(c.status.as_str()),
-        account_mode: Text::Plain(&c.account_mode),
-        hosting_type: Text::Plain(&c.hosting_type),
-        data_storage_region: plain(&c.data_storage_region),
-        partner_permission: Text::Plain(&c.partner_permission),
+        id: c.id.as_str(),
+        client_id: c.client_id.as_str(),
+        waba_account_id: c.waba_id.as_str(),
+        status: c.status.as_str(),
+        account_mode: &c.account_mode,
+        hosting_type: &c.hosting_type,
+        data_storage_region: c.data_storage_region.as_deref(),
+        partner_permission: &c.partner_permission,
         created_at: iso_ms(c.created_ms),
         modified_at: iso_ms(c.modified_ms),
         billing_started_at: iso_opt(c.billing_started_ms),
         terminated_at: iso_opt(c.terminated_ms),
         cancelled_at: iso_opt(c.cancelled_ms),
-        current_limit: plain(&c.current_limit),
-        current_quality_rating: Text::Plain(&c.quality_rating),
-        external_id: plain(&c.external_id),
+        current_limit: c.current_limit.as_deref(),
+        current_quality_rating: &c.quality_rating,
+        external_id: c.external_id.as_deref(),
         is_migrated: c.is_migrated,
         client: ChannelClient {
-            id: Text::Plain(c.client_id.as_str()),
-            name: Text::Plain(&c.client_name),
-            partner_payload: plain(&c.client_partner_payload),
+            id: c.client_id.as_str(),
+            name: &c.client_name,
+            partner_payload: c.client_partner_payload.as_deref(),
             contact_info: ChannelClientContact {
-                email: plain(&c.client_email),
+                email: c.client_email.as_deref(),
             },
         },
         setup_info: SetupInfo {
-            phone_number: Text::Plain(&c.phone_number),
-            phone_name: Text::Plain(&c.phone_name),
-            verification_method: Text::Plain(&c.verification_method),
-            default_language: plain(&c.default_language),
+            phone_number: &c.phone_number,
+            phone_name: &c.phone_name,
+            verification_method: &c.verification_method,
+            default_language: c.default_language.as_deref(),
         },
         waba_account: WabaAccount {
-            id: Text::Plain(c.waba_id.as_str()),
-            external_id: plain(&c.waba_external_id),
-            name: Text::Plain(&c.waba_name),
-            namespace: plain(&c.waba_namespace),
-            fb_account_status: Text::Plain(&c.waba_fb_account_status),
+            id: c.waba_id.as_str(),
+            external_id: c.waba_external_id.as_deref(),
+            name: &c.waba_name,
+            namespace: c.waba_namespace.as_deref(),
+            fb_account_status: &c.waba_fb_account_status,
             on_behalf_of_business_info: BusinessInfo {
-                id: plain(&c.waba_business_id),
-                name: plain(&c.waba_business_name),
-                status: plain(&c.waba_business_status),
-                kind: plain(&c.waba_business_type),
+                id: c.waba_business_id.as_deref(),
+                name: c.waba_business_name.as_deref(),
+                status: c.waba_business_status.as_deref(),
+                kind: c.waba_business_type.as_deref(),
             },
         },
     }
@@ -346,50 +324,49 @@ pub fn channel(c: &ChannelView) -> Channel<'_> {
 
 /// The same object as [`channel`] from a PostgreSQL list page's texts.
 pub fn channel_from_texts<'a>(c: &ChannelTexts<'a>) -> Channel<'a> {
-    let json = |raw: Option<&'a RawValue>| raw.map(Text::Json);
     Channel {
-        id: Text::Json(c.id),
-        client_id: Text::Json(c.client_id),
-        waba_account_id: Text::Json(c.waba_id),
-        status: Text::Json(c.status),
-        account_mode: Text::Json(c.account_mode),
-        hosting_type: Text::Json(c.hosting_type),
-        data_storage_region: json(c.data_storage_region),
-        partner_permission: Text::Json(c.partner_permission),
+        id: c.id,
+        client_id: c.client_id,
+        waba_account_id: c.waba_id,
+        status: c.status,
+        account_mode: c.account_mode,
+        hosting_type: c.hosting_type,
+        data_storage_region: c.data_storage_region,
+        partner_permission: c.partner_permission,
         created_at: iso_ms(c.created_ms),
         modified_at: iso_ms(c.modified_ms),
         billing_started_at: iso_opt(c.billing_started_ms),
         terminated_at: iso_opt(c.terminated_ms),
         cancelled_at: iso_opt(c.cancelled_ms),
-        current_limit: json(c.current_limit),
-        current_quality_rating: Text::Json(c.quality_rating),
-        external_id: json(c.external_id),
+        current_limit: c.current_limit,
+        current_quality_rating: c.quality_rating,
+        external_id: c.external_id,
         is_migrated: c.is_migrated != 0,
         client: ChannelClient {
-            id: Text::Json(c.client_id),
-            name: Text::Json(c.client_name),
-            partner_payload: json(c.client_partner_payload),
+            id: c.client_id,
+            name: c.client_name,
+            partner_payload: c.client_partner_payload,
             contact_info: ChannelClientContact {
-                email: json(c.client_email),
+                email: c.client_email,
             },
         },
         setup_info: SetupInfo {
-            phone_number: Text::Json(c.phone_number),
-            phone_name: Text::Json(c.phone_name),
-            verification_method: Text::Json(c.verification_method),
-            default_language: json(c.default_language),
+            phone_number: c.phone_number,
+            phone_name: c.phone_name,
+            verification_method: c.verification_method,
+            default_language: c.default_language,
         },
         waba_account: WabaAccount {
-            id: Text::Json(c.waba_id),
-            external_id: json(c.waba_external_id),
-            name: Text::Json(c.waba_name),
-            namespace: json(c.waba_namespace),
-            fb_account_status: Text::Json(c.waba_fb_account_status),
+            id: c.waba_id,
+            external_id: c.waba_external_id,
+            name: c.waba_name,
+            namespace: c.waba_namespace,
+            fb_account_status: c.waba_fb_account_status,
             on_behalf_of_business_info: BusinessInfo {
-                id: json(c.waba_business_id),
-                name: json(c.waba_business_name),
-                status: json(c.waba_business_status),
-                kind: json(c.waba_business_type),
+                id: c.waba_business_id,
+                name: c.waba_business_name,
+                status: c.waba_business_status,
+                kind: c.waba_business_type,
             },
         },
     }
