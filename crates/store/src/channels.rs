@@ -98,9 +98,10 @@ struct Row {
     total: i64,
 }
 
-/// A channel's fields for the Partner API as a PostgreSQL list page brings them: borrowed from
-/// the native driver's row (`NativeRows`), so a page of 100 channels is not copied into owned
-/// strings on its way to the response. What the API does not show is left in the row.
+/// A channel's fields for the Partner API as texts: borrowed from the native driver's row on a
+/// PostgreSQL list page (`NativeRows`), so a page of 100 channels is not copied into owned
+/// strings on its way to the response, or from a [`ChannelView`]. What the API does not show
+/// is left out.
 #[derive(Debug)]
 pub struct ChannelTexts<'a> {
     pub id: &'a str,
@@ -175,6 +176,46 @@ impl<'a> ChannelTexts<'a> {
             waba_business_status: row.try_get_unchecked(35)?,
             waba_business_type: row.try_get_unchecked(36)?,
         })
+    }
+}
+
+impl ChannelView {
+    /// Its fields as [`ChannelTexts`], for writers that take either.
+    pub fn texts(&self) -> ChannelTexts<'_> {
+        ChannelTexts {
+            id: self.id.as_str(),
+            client_id: self.client_id.as_str(),
+            waba_id: self.waba_id.as_str(),
+            phone_number: &self.phone_number,
+            phone_name: &self.phone_name,
+            verification_method: &self.verification_method,
+            default_language: self.default_language.as_deref(),
+            status: self.status.as_str(),
+            account_mode: &self.account_mode,
+            hosting_type: &self.hosting_type,
+            data_storage_region: self.data_storage_region.as_deref(),
+            partner_permission: &self.partner_permission,
+            current_limit: self.current_limit.as_deref(),
+            quality_rating: &self.quality_rating,
+            external_id: self.external_id.as_deref(),
+            is_migrated: i64::from(self.is_migrated),
+            billing_started_ms: self.billing_started_ms,
+            terminated_ms: self.terminated_ms,
+            cancelled_ms: self.cancelled_ms,
+            created_ms: self.created_ms,
+            modified_ms: self.modified_ms,
+            client_name: &self.client_name,
+            client_partner_payload: self.client_partner_payload.as_deref(),
+            client_email: self.client_email.as_deref(),
+            waba_external_id: self.waba_external_id.as_deref(),
+            waba_name: &self.waba_name,
+            waba_namespace: self.waba_namespace.as_deref(),
+            waba_fb_account_status: &self.waba_fb_account_status,
+            waba_business_id: self.waba_business_id.as_deref(),
+            waba_business_name: self.waba_business_name.as_deref(),
+            waba_business_status: self.waba_business_status.as_deref(),
+            waba_business_type: self.waba_business_type.as_deref(),
+        }
     }
 }
 

@@ -274,55 +274,10 @@ pub struct Channel<'a> {
 }
 
 pub fn channel(c: &ChannelView) -> Channel<'_> {
-    Channel {
-        id: c.id.as_str(),
-        client_id: c.client_id.as_str(),
-        waba_account_id: c.waba_id.as_str(),
-        status: c.status.as_str(),
-        account_mode: &c.account_mode,
-        hosting_type: &c.hosting_type,
-        data_storage_region: c.data_storage_region.as_deref(),
-        partner_permission: &c.partner_permission,
-        created_at: iso_ms(c.created_ms),
-        modified_at: iso_ms(c.modified_ms),
-        billing_started_at: iso_opt(c.billing_started_ms),
-        terminated_at: iso_opt(c.terminated_ms),
-        cancelled_at: iso_opt(c.cancelled_ms),
-        current_limit: c.current_limit.as_deref(),
-        current_quality_rating: &c.quality_rating,
-        external_id: c.external_id.as_deref(),
-        is_migrated: c.is_migrated,
-        client: ChannelClient {
-            id: c.client_id.as_str(),
-            name: &c.client_name,
-            partner_payload: c.client_partner_payload.as_deref(),
-            contact_info: ChannelClientContact {
-                email: c.client_email.as_deref(),
-            },
-        },
-        setup_info: SetupInfo {
-            phone_number: &c.phone_number,
-            phone_name: &c.phone_name,
-            verification_method: &c.verification_method,
-            default_language: c.default_language.as_deref(),
-        },
-        waba_account: WabaAccount {
-            id: c.waba_id.as_str(),
-            external_id: c.waba_external_id.as_deref(),
-            name: &c.waba_name,
-            namespace: c.waba_namespace.as_deref(),
-            fb_account_status: &c.waba_fb_account_status,
-            on_behalf_of_business_info: BusinessInfo {
-                id: c.waba_business_id.as_deref(),
-                name: c.waba_business_name.as_deref(),
-                status: c.waba_business_status.as_deref(),
-                kind: c.waba_business_type.as_deref(),
-            },
-        },
-    }
+    channel_from_texts(&c.texts())
 }
 
-/// The same object as [`channel`] from a PostgreSQL list page's texts.
+/// A channel's object from its fields as texts (a PostgreSQL list page's rows lend them).
 pub fn channel_from_texts<'a>(c: &ChannelTexts<'a>) -> Channel<'a> {
     Channel {
         id: c.id,
