@@ -1,4 +1,4 @@
-//! `Db`: the connection pool and which backend it talks to, chosen by the database URL.
+//! `Db`: the connection pools and which backend they talk to, chosen by the database URL.
 
 use crate::{StoreError, dialect};
 use sqlx::any::AnyPoolOptions;
