@@ -1023,8 +1023,9 @@ async fn account_sharing_creates_a_client_for_a_partner_hosted_signup() {
     .await;
 }
 
-/// The channel list's objects are written by SQLite (`json_object`) and read from PostgreSQL as
-/// arrays of texts; either way they must be the same JSON as `json::channel` makes of the
+/// The channel list's objects are written by SQLite (`json_object`) and on PostgreSQL from texts
+/// borrowed from the native driver's rows; either way they must be the same JSON as
+/// `json::channel` makes of the
 /// channel read alone: every status, every optional field set and unset, text that needs
 /// escaping, timestamps between whole seconds.
 #[tokio::test]
