@@ -1025,9 +1025,8 @@ async fn account_sharing_creates_a_client_for_a_partner_hosted_signup() {
 
 /// The channel list's objects are written by SQLite (`json_object`) and on PostgreSQL from texts
 /// borrowed from the native driver's rows; either way they must be the same JSON as
-/// `json::channel` makes of the
-/// channel read alone: every status, every optional field set and unset, text that needs
-/// escaping, timestamps between whole seconds.
+/// `json::channel` makes of the channel read alone: every status, every optional field set and
+/// unset, text that needs escaping, timestamps between whole seconds.
 #[tokio::test]
 async fn the_channel_list_written_by_the_database_is_json_channel_field_for_field() {
     use hub::http::api::json;
