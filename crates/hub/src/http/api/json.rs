@@ -296,7 +296,7 @@ pub fn channel_from_texts<'a>(c: &ChannelTexts<'a>) -> Channel<'a> {
         current_limit: c.current_limit,
         current_quality_rating: c.quality_rating,
         external_id: c.external_id,
-        is_migrated: c.is_migrated != 0,
+        is_migrated: c.is_migrated,
         client: ChannelClient {
             id: c.client_id,
             name: c.client_name,
