@@ -151,14 +151,14 @@ async fn main() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| store::Db::sqlite_url(&dir));
     let config = Config::local(addr, dir.clone(), database_url)?;
-    let backend = if config.database_url.starts_with("postgres") {
+    let backend = if config.database_url.expose().starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
     let state = hub::build_state(config, Arc::new(SystemClock)).await?;
     if kept.is_none() {
-        hub::services::demo::seed(&state, "bench password")
+        hub::demo::seed(&state, "bench password")
             .await
             .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     }

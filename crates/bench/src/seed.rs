@@ -130,17 +130,21 @@ async fn fill(
 
 async fn partner(state: &AppState, name: &str) -> anyhow::Result<PartnerId> {
     let id = PartnerId::generate();
-    store::partners::create(
-        state.db.pool(),
-        &store::partners::NewPartner {
-            id: &id,
-            name,
-            currency: Currency::Eur,
-            payment_model: PaymentModel::PartnerPayment,
-        },
-        state.now_ms(),
-    )
-    .await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::partners::create(
+            &mut *tx,
+            &store::partners::NewPartner {
+                id: &id,
+                name,
+                currency: Currency::Eur,
+                payment_model: PaymentModel::PartnerPayment,
+            },
+            state.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     Ok(id)
 }
 

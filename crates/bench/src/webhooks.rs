@@ -66,17 +66,21 @@ async fn partners(state: &AppState, url: &str) -> anyhow::Result<Vec<domain::Par
     let mut ids = Vec::with_capacity(PARTNERS);
     for i in 0..PARTNERS {
         let id = domain::PartnerId::generate();
-        store::partners::create(
-            state.db.pool(),
-            &store::partners::NewPartner {
-                id: &id,
-                name: &format!("Webhook Partner {i:03}"),
-                currency: domain::Currency::Eur,
-                payment_model: domain::PaymentModel::PartnerPayment,
-            },
-            state.now_ms(),
-        )
-        .await?;
+        {
+            let mut tx = state.db.begin_write().await?;
+            store::partners::create(
+                &mut *tx,
+                &store::partners::NewPartner {
+                    id: &id,
+                    name: &format!("Webhook Partner {i:03}"),
+                    currency: domain::Currency::Eur,
+                    payment_model: domain::PaymentModel::PartnerPayment,
+                },
+                state.now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
         let parsed = hub::services::webhooks::parse_url(
             state,
             hub::services::webhooks::UrlKind::Webhook,

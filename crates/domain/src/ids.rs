@@ -50,6 +50,19 @@ macro_rules! public_id {
                 f.write_str(&self.0)
             }
         }
+
+        /// Read back only what `parse` accepts (stored job payloads, for one).
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(&raw).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        concat!("malformed ", stringify!($name), " {:?}"),
+                        raw
+                    ))
+                })
+            }
+        }
     };
 }
 
@@ -227,6 +240,9 @@ mod tests {
     fn ids_serialize_as_plain_strings() {
         let channel = ChannelId::parse("a1B2c3CH").unwrap();
         assert_eq!(serde_json::to_string(&channel).unwrap(), "\"a1B2c3CH\"");
+        let back: ChannelId = serde_json::from_str("\"a1B2c3CH\"").unwrap();
+        assert_eq!(back, channel);
+        assert!(serde_json::from_str::<ChannelId>("\"a1B2c3PA\"").is_err());
         let key = ApiKeyId::parse("201126").unwrap();
         assert_eq!(serde_json::to_string(&key).unwrap(), "\"201126\"");
         assert_eq!(key.to_string(), "201126");

@@ -32,10 +32,10 @@ pub use ids::{
 pub use ip_policy::{AllowList, Cidr};
 pub use listing::{FilterValue, ListQuery, ListSpec, RawList, SortKey};
 pub use logo::{BrandName, LogoError, LogoFormat};
-pub use partner::{Currency, PartnerName, PaymentModel};
+pub use partner::{Currency, PartnerName, PaymentModel, SolutionId};
 pub use permission::partner_permission;
 pub use phone::PhoneNumber;
-pub use secret::{SecretToken, TokenHash};
+pub use secret::{Secret, SecretToken, SecretUrl, TokenHash};
 pub use webhook_event::{DeliveryState, EventId, EventType};
 pub use webhook_signature::{VerifyError, WebhookSecret};
 pub use webhook_url::WebhookUrl;

@@ -85,6 +85,31 @@ impl PaymentModel {
     }
 }
 
+/// The partner's Solution ID at Meta (shown to clients during onboarding): at most 100
+/// printable characters. An empty input means "none".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SolutionId(String);
+
+impl SolutionId {
+    pub const MAX_CHARS: usize = 100;
+
+    /// `Ok(None)` for an empty (or blank) input: the partner has no Solution ID.
+    pub fn parse_optional(input: &str) -> Result<Option<Self>, FieldError> {
+        let value = input.trim();
+        if value.chars().count() > Self::MAX_CHARS || value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "solution_id",
+                format!("must be at most {} printable characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok((!value.is_empty()).then(|| Self(value.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +134,25 @@ mod tests {
             Ok(PaymentModel::DirectPayment)
         );
         assert!(PaymentModel::parse("free").is_err());
+    }
+
+    #[test]
+    fn solution_ids_are_trimmed_bounded_and_printable() {
+        assert_eq!(SolutionId::parse_optional("  ").unwrap(), None);
+        assert_eq!(
+            SolutionId::parse_optional(" 1234567890 ")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "1234567890"
+        );
+        assert!(SolutionId::parse_optional(&"x".repeat(100)).is_ok());
+        assert_eq!(
+            SolutionId::parse_optional(&"x".repeat(101))
+                .unwrap_err()
+                .field,
+            "solution_id"
+        );
+        assert!(SolutionId::parse_optional("a\nb").is_err());
     }
 }

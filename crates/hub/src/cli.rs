@@ -1,6 +1,9 @@
-//! The command line: every flag can also be set with a `PARTNERHUB_*` environment variable.
+//! The command line: every flag can also be set with a `PARTNERHUB_*` environment variable. It
+//! only parses; `config` validates what it parsed.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::config::{Config, ConfigError, ConfigInput, LogFormat, WhatsAppProviderKind};
+use clap::{Args, Parser, Subcommand};
+use domain::{Secret, SecretUrl};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -84,20 +87,6 @@ pub struct StoreArgs {
     pub database_url: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WhatsAppProviderKind {
-    Sandbox,
-    CloudApi,
-}
-
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -166,4 +155,39 @@ pub struct ServeArgs {
     /// How long a webhook receiver may take to answer, in milliseconds.
     #[arg(long, env = "PARTNERHUB_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+}
+
+impl StoreArgs {
+    /// The database URL to use: the one given, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> Result<SecretUrl, ConfigError> {
+        crate::config::database_url(
+            &self.data_dir,
+            self.database_url.clone().map(SecretUrl::new).as_ref(),
+        )
+    }
+}
+
+impl ServeArgs {
+    /// The validated configuration these flags describe.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        Config::new(ConfigInput {
+            bind: self.bind,
+            admin_bind: self.admin_bind,
+            public_url: self.public_url.clone(),
+            dev: self.dev,
+            data_dir: self.store.data_dir.clone(),
+            database_url: self.store.database_url.clone().map(SecretUrl::new),
+            smtp_url: self.smtp_url.clone().map(SecretUrl::new),
+            mail_from: self.mail_from.clone(),
+            log_format: self.log_format,
+            migrate: self.migrate,
+            whatsapp_provider: self.whatsapp_provider,
+            sandbox_delay_ms: self.sandbox_delay_ms,
+            graph_api_url: self.graph_api_url.clone(),
+            graph_api_token: self.graph_api_token.clone().map(Secret::new),
+            graph_business_id: self.graph_business_id.clone(),
+            webhook_allow_cidrs: self.webhook_allow_cidrs.clone(),
+            webhook_timeout_ms: self.webhook_timeout_ms,
+        })
+    }
 }

@@ -1,10 +1,47 @@
-//! One `Config`, built once from the command line and `PARTNERHUB_*` variables, validated here
-//! so nothing later has to second-guess it.
+//! One `Config`, built once from the command line and `PARTNERHUB_*` variables (`cli` parses
+//! them into `ConfigInput`), validated here so nothing later has to second-guess it. Secrets are
+//! held in types that never print them.
 
-use crate::cli::{LogFormat, ServeArgs, StoreArgs, WhatsAppProviderKind};
+use domain::{Secret, SecretUrl};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use url::Url;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhatsAppProviderKind {
+    Sandbox,
+    CloudApi,
+}
+
+/// What the operator asked for, before validation: the command line's values, by meaning.
+#[derive(Clone, Debug)]
+pub struct ConfigInput {
+    pub bind: SocketAddr,
+    pub admin_bind: Option<SocketAddr>,
+    pub public_url: Option<String>,
+    pub dev: bool,
+    pub data_dir: PathBuf,
+    pub database_url: Option<SecretUrl>,
+    pub smtp_url: Option<SecretUrl>,
+    pub mail_from: String,
+    pub log_format: LogFormat,
+    pub migrate: bool,
+    pub whatsapp_provider: WhatsAppProviderKind,
+    pub sandbox_delay_ms: u64,
+    pub graph_api_url: String,
+    pub graph_api_token: Option<Secret>,
+    pub graph_business_id: Option<String>,
+    pub webhook_allow_cidrs: String,
+    pub webhook_timeout_ms: u64,
+}
 
 /// How partner webhooks are delivered.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -34,8 +71,7 @@ pub struct WhatsAppConfig {
     pub provider: WhatsAppProviderKind,
     pub sandbox_delay_ms: i64,
     pub graph_api_url: String,
-    #[serde(serialize_with = "redacted_secret")]
-    pub graph_api_token: Option<String>,
+    pub graph_api_token: Option<Secret>,
     pub graph_business_id: Option<String>,
 }
 
@@ -58,10 +94,8 @@ pub struct Config {
     pub public_url: Url,
     pub dev: bool,
     pub data_dir: PathBuf,
-    #[serde(serialize_with = "redacted_url")]
-    pub database_url: String,
-    #[serde(serialize_with = "redacted_opt_url")]
-    pub smtp_url: Option<String>,
+    pub database_url: SecretUrl,
+    pub smtp_url: Option<SecretUrl>,
     pub mail_from: String,
     pub log_format: LogFormat,
     pub migrate: bool,
@@ -103,13 +137,13 @@ const STAFF_SESSION_TTL_MS: i64 = DAY_MS / 2;
 pub const DEFAULT_MAIL_FROM: &str = "Partner Hub <no-reply@partnerhub.local>";
 
 impl Config {
-    pub fn from_serve_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+    pub fn new(args: ConfigInput) -> Result<Self, ConfigError> {
         let public_url = match &args.public_url {
             Some(raw) => parse_public_url(raw)?,
             None => parse_public_url(&format!("http://{}", args.bind))?,
         };
         if let Some(smtp) = &args.smtp_url {
-            let ok = Url::parse(smtp)
+            let ok = Url::parse(smtp.expose())
                 .ok()
                 .is_some_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some());
             if !ok {
@@ -130,25 +164,25 @@ impl Config {
             return Err(ConfigError::WebhookTimeout);
         }
         if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::MailFrom(args.mail_from.clone()));
+            return Err(ConfigError::MailFrom(args.mail_from));
         }
         Ok(Config {
             bind: args.bind,
             admin_bind: args.admin_bind,
             public_url,
             dev: args.dev,
-            data_dir: args.store.data_dir.clone(),
-            database_url: database_url(&args.store)?,
-            smtp_url: args.smtp_url.clone(),
-            mail_from: args.mail_from.clone(),
+            database_url: database_url(&args.data_dir, args.database_url.as_ref())?,
+            data_dir: args.data_dir.clone(),
+            smtp_url: args.smtp_url,
+            mail_from: args.mail_from,
             log_format: args.log_format,
             migrate: args.migrate,
             whatsapp: WhatsAppConfig {
                 provider: args.whatsapp_provider,
                 sandbox_delay_ms: i64::try_from(args.sandbox_delay_ms).unwrap_or(3000),
-                graph_api_url: args.graph_api_url.clone(),
-                graph_api_token: args.graph_api_token.clone(),
-                graph_business_id: args.graph_business_id.clone(),
+                graph_api_url: args.graph_api_url,
+                graph_api_token: args.graph_api_token,
+                graph_business_id: args.graph_business_id,
             },
             webhooks: WebhookConfig {
                 allow,
@@ -165,6 +199,7 @@ impl Config {
         data_dir: PathBuf,
         database_url: String,
     ) -> Result<Self, ConfigError> {
+        let database_url = SecretUrl::new(database_url);
         Ok(Config {
             bind,
             admin_bind: None,
@@ -203,12 +238,11 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
 
 /// The database URL to use: the one given, or the SQLite file in the data directory (which is
 /// created and checked for writing here, so a bad directory fails at start with its reason).
-pub fn database_url(store: &StoreArgs) -> Result<String, ConfigError> {
-    if let Some(url) = &store.database_url {
-        store::Db::backend_of(url).map_err(|e| ConfigError::DatabaseUrl(e.to_string()))?;
+pub fn database_url(dir: &Path, given: Option<&SecretUrl>) -> Result<SecretUrl, ConfigError> {
+    if let Some(url) = given {
+        store::Db::backend_of(url.expose()).map_err(|e| ConfigError::DatabaseUrl(e.to_string()))?;
         return Ok(url.clone());
     }
-    let dir = &store.data_dir;
     let fail = |reason: String| ConfigError::DataDir {
         path: dir.display().to_string(),
         reason,
@@ -217,35 +251,7 @@ pub fn database_url(store: &StoreArgs) -> Result<String, ConfigError> {
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok").map_err(|e| fail(format!("is not writable ({e})")))?;
     let _ = std::fs::remove_file(probe);
-    Ok(store::Db::sqlite_url(dir))
-}
-
-fn redact(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("REDACTED"));
-            url.to_string()
-        }
-        _ => raw.to_owned(),
-    }
-}
-
-fn redacted_secret<S: serde::Serializer>(raw: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    match raw {
-        Some(_) => s.serialize_some("REDACTED"),
-        None => s.serialize_none(),
-    }
-}
-
-fn redacted_url<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&redact(raw))
-}
-
-fn redacted_opt_url<S: serde::Serializer>(raw: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    match raw {
-        Some(raw) => s.serialize_some(&redact(raw)),
-        None => s.serialize_none(),
-    }
+    Ok(SecretUrl::new(store::Db::sqlite_url(dir)))
 }
 
 #[cfg(test)]
@@ -253,11 +259,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_in_urls_are_redacted() {
-        assert_eq!(
-            redact("postgres://app:hunter2@db:5432/hub"),
-            "postgres://app:REDACTED@db:5432/hub"
+    fn debug_of_a_config_shows_no_secret() {
+        let mut config = Config::local(
+            "127.0.0.1:8082".parse().unwrap(),
+            PathBuf::from("/tmp/x"),
+            "postgres://app:db-hunter2@db:5432/hub?sslmode=disable".into(),
+        )
+        .unwrap();
+        config.smtp_url = Some(SecretUrl::new("smtps://mailer:smtp-hunter2@mail:465"));
+        config.whatsapp.graph_api_token = Some(Secret::new("EAAG-graph-hunter2"));
+        let shown = format!("{config:?} {config:#?}");
+        for secret in ["db-hunter2", "smtp-hunter2", "EAAG-graph-hunter2"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // The operator still sees which servers are meant.
+        assert!(
+            shown.contains("db:5432/hub") && shown.contains("mail:465"),
+            "{shown}"
         );
-        assert_eq!(redact("smtp://mail:25"), "smtp://mail:25");
+        let printed = serde_json::to_string(&config).unwrap();
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 }

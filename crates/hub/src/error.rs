@@ -1,10 +1,8 @@
-//! `AppError`: every way a request can fail, mapped once to a status and to either an HTML page
-//! or the Partner API's `meta` envelope (`ApiError`).
+//! `AppError`: every way a use case can fail, with its HTTP status and the sentence a person
+//! reads. Rendering it (an HTML page or the Partner API's `meta` envelope) is the HTTP layer's
+//! job (`http::error`).
 
-use crate::http::views::{Chrome, ErrorPage};
-use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 use domain::FieldError;
 use store::StoreError;
 
@@ -32,6 +30,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// The database's disk is full: nothing was saved, and writes resume once space is freed.
+    #[error("storage full")]
+    StorageFull,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -43,6 +44,10 @@ impl From<StoreError> for AppError {
             StoreError::Unavailable(e) => {
                 tracing::error!(error = %e, "database unavailable");
                 AppError::Unavailable
+            }
+            StoreError::StorageFull(e) => {
+                tracing::error!(error = %e, "database storage full: writes fail until space is freed");
+                AppError::StorageFull
             }
             other => AppError::Internal(other.into()),
         }
@@ -68,10 +73,6 @@ impl From<crate::passwords::HashError> for AppError {
     }
 }
 
-/// Marks a response as an internal error so the request-id middleware can fill in the reference.
-#[derive(Clone, Copy, Debug)]
-pub struct InternalErrorMarker;
-
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -84,7 +85,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,6 +110,9 @@ impl AppError {
             AppError::Unavailable => {
                 "The service is briefly unavailable. Please try again in a moment.".into()
             }
+            AppError::StorageFull => {
+                "Partner Hub's storage is full, so nothing could be saved: your change was not stored. Please try again later; the operators have been alerted.".into()
+            }
             AppError::Internal(_) => "Something went wrong on our side. We have logged it.".into(),
         }
     }
@@ -120,7 +124,7 @@ impl AppError {
         }
     }
 
-    fn title(&self) -> &'static str {
+    pub fn title(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "Please log in",
             AppError::Forbidden(_) => "Not allowed",
@@ -132,81 +136,15 @@ impl AppError {
             AppError::Unprocessable(_) => "Not possible right now",
             AppError::RateLimited { .. } => "Slow down",
             AppError::Unavailable => "Temporarily unavailable",
+            AppError::StorageFull => "Storage full",
             AppError::Internal(_) => "Something went wrong",
         }
     }
 
-    fn log(&self) {
+    /// Internal errors are logged with their whole chain where they are rendered.
+    pub fn log(&self) {
         if let AppError::Internal(err) = self {
             tracing::error!(error = ?err, "request failed");
         }
-    }
-}
-
-/// Tell the client when to try again (429 responses).
-pub fn set_retry_after(response: &mut Response, seconds: u64) {
-    response.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from(seconds),
-    );
-}
-
-/// Render an error as a full HTML page (also used by the router's fallbacks).
-pub fn error_page(err: &AppError, reference: Option<String>) -> Response {
-    let page = ErrorPage {
-        chrome: Chrome::plain(),
-        title: err.title(),
-        message: err.public_message(),
-        details: err.details(),
-        reference,
-    };
-    let body = page
-        .render()
-        .unwrap_or_else(|_| format!("<h1>{}</h1>", err.title()));
-    let mut response = (err.status(), Html(body)).into_response();
-    if let AppError::RateLimited { retry_after_secs } = err {
-        set_retry_after(&mut response, *retry_after_secs);
-    }
-    if matches!(err, AppError::Internal(_)) {
-        response.extensions_mut().insert(InternalErrorMarker);
-    }
-    response
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        self.log();
-        error_page(&self, None)
-    }
-}
-
-/// The same errors rendered as the Partner API's envelope.
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl<E: Into<AppError>> From<E> for ApiError {
-    fn from(err: E) -> Self {
-        ApiError(err.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let err = self.0;
-        err.log();
-        let status = err.status();
-        let body = serde_json::json!({
-            "meta": {
-                "success": false,
-                "http_code": status.as_u16(),
-                "developer_message": err.public_message(),
-                "details": err.details(),
-            }
-        });
-        let mut response = (status, axum::Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_secs } = err {
-            set_retry_after(&mut response, retry_after_secs);
-        }
-        response
     }
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -12,10 +13,10 @@ pub mod passwords;
 pub mod providers;
 pub mod services;
 pub mod state;
+pub mod wire;
 
-use crate::cli::WhatsAppProviderKind;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, WhatsAppProviderKind};
 use crate::providers::mail::{Mailer, SmtpMailer};
 use crate::providers::whatsapp::WhatsAppProvider;
 use crate::providers::whatsapp::cloud_api::{CloudApi, CloudApiConfig};
@@ -67,14 +68,23 @@ pub async fn open_db(url: &str, migrate: bool) -> Result<Db, StartError> {
 
 /// Everything the Hub needs, from its configuration.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let db = open_db(config.database_url.expose(), config.migrate).await?;
+    build_state_on(db, config, clock).await
+}
+
+/// `build_state` on a database the caller opened (and migrated), e.g. with test limits.
+pub async fn build_state_on(
+    db: Db,
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartError> {
     install_crypto_provider();
-    let db = open_db(&config.database_url, config.migrate).await?;
     let mailer: Option<Arc<dyn Mailer>> = match &config.smtp_url {
-        Some(url) => Some(Arc::new(SmtpMailer::new(url, &config.mail_from)?)),
+        Some(url) => Some(Arc::new(SmtpMailer::new(url.expose(), &config.mail_from)?)),
         None => None,
     };
     let whatsapp = whatsapp_provider(&config)?;
-    let webhook_client = services::webhook_client::WebhookClient::new(&config)
+    let webhook_client = providers::webhook_client::WebhookClient::new(&config)
         .map_err(|e| StartError::Webhooks(e.to_string()))?;
     http::ops::prometheus();
     Ok(AppState::new(
@@ -96,7 +106,10 @@ fn whatsapp_provider(config: &Config) -> Result<Arc<dyn WhatsAppProvider>, Start
         WhatsAppProviderKind::CloudApi => Arc::new(
             CloudApi::new(CloudApiConfig {
                 base_url: settings.graph_api_url.clone(),
-                access_token: settings.graph_api_token.clone().unwrap_or_default(),
+                access_token: settings
+                    .graph_api_token
+                    .clone()
+                    .unwrap_or_else(|| domain::Secret::new("")),
                 business_id: settings.graph_business_id.clone().unwrap_or_default(),
                 timeout: std::time::Duration::from_secs(20),
             })

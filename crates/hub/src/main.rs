@@ -4,9 +4,10 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hub::cli::{Cli, Command, LogFormat, PartnerCommand, ServeArgs, StaffCommand};
+use hub::cli::{Cli, Command, PartnerCommand, ServeArgs, StaffCommand};
 use hub::clock::{Clock, SystemClock};
 use hub::config::Config;
+use hub::config::LogFormat;
 use hub::services::audit::Actor;
 use hub::state::AppState;
 use std::io::BufRead;
@@ -68,7 +69,7 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn state_for(args: &ServeArgs) -> anyhow::Result<AppState> {
-    let config = Config::from_serve_args(args)?;
+    let config = args.config()?;
     state_from(config).await
 }
 
@@ -80,7 +81,7 @@ async fn state_from(config: Config) -> anyhow::Result<AppState> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
-            let config = Config::from_serve_args(&args)?;
+            let config = args.config()?;
             init_tracing(config.log_format);
             serve(args, None).await
         }
@@ -89,7 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         } => {
             args.dev = true;
-            let config = Config::from_serve_args(&args)?;
+            let config = args.config()?;
             init_tracing(config.log_format);
             let password = match password {
                 Some(p) if p.chars().count() >= domain::NewPassword::MIN_CHARS => p,
@@ -106,13 +107,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(args, Some(password)).await
         }
         Command::Migrate(store) => {
-            let url = hub::config::database_url(&store)?;
-            hub::open_db(&url, true).await?;
+            let url = store.database_url()?;
+            hub::open_db(url.expose(), true).await?;
             println!("Migrations applied.");
             Ok(())
         }
         Command::Config(args) => {
-            let config = Config::from_serve_args(&args)?;
+            let config = args.config()?;
             println!("{}", serde_json::to_string_pretty(&config)?);
             Ok(())
         }
@@ -184,7 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result<()> {
-    let mut config = Config::from_serve_args(&args)?;
+    let mut config = args.config()?;
     let listener = hub::bind(config.bind).await?;
     if args.public_url.is_none() {
         // With `--bind …:0` the real port is known only now, and links must carry it.
@@ -199,9 +200,7 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
     let state = state_from(config).await?;
     let url = state.config.link("/");
     if let Some(password) = &demo_password {
-        let seed = hub::services::demo::seed(&state, password)
-            .await
-            .map_err(app_error)?;
+        let seed = hub::demo::seed(&state, password).await.map_err(app_error)?;
         println!("\nPartner Hub demo is running at {url}");
         println!("Every demo login uses the password: {password}\n");
         for login in &seed.logins {

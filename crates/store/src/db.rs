@@ -3,10 +3,11 @@
 use crate::{StoreError, dialect};
 use sqlx::any::AnyPoolOptions;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Connection, Transaction};
 use sqlx::{AnyPool, PgPool};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -26,6 +27,9 @@ fn sqlite_connections() -> u32 {
 const POSTGRES_CONNECTIONS: u32 = 16;
 const POSTGRES_NATIVE_CONNECTIONS: u32 = 8;
 
+/// Size of the readiness probe's row: more than one SQLite page, so it needs room.
+const PROBE_BYTES: usize = 8 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -38,6 +42,38 @@ impl Backend {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+}
+
+/// Tests only: the most pages a SQLite database may have (`PRAGMA max_page_count`), applied to
+/// every connection as it opens and at every checkout, so a test can make the database report
+/// "database or disk is full" without a small filesystem, and then make room again. Unset (the
+/// default) costs nothing.
+#[derive(Clone, Debug, Default)]
+pub struct PageLimit(Option<Arc<AtomicU64>>);
+
+impl PageLimit {
+    /// A limit that starts at `pages` (SQLite never applies one below the file's current size).
+    pub fn new(pages: u64) -> Self {
+        Self(Some(Arc::new(AtomicU64::new(pages))))
+    }
+
+    pub fn set(&self, pages: u64) {
+        if let Some(limit) = &self.0 {
+            limit.store(pages, Ordering::SeqCst);
+        }
+    }
+
+    async fn apply(&self, conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+        if let Some(limit) = &self.0 {
+            let pages = limit.load(Ordering::SeqCst);
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA max_page_count = {pages}"
+            )))
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -72,12 +108,12 @@ pub struct WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
     }
 }
 
@@ -116,10 +152,30 @@ impl Db {
     }
 
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, PageLimit::default()).await
+    }
+
+    /// `connect`, with a SQLite size limit that tests move to make the database "full".
+    pub async fn connect_with(url: &str, page_limit: PageLimit) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Self::backend_of(url)
             .map_err(|e| StoreError::Unavailable(sqlx::Error::Configuration(Box::new(e))))?;
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    if !conn.is_in_transaction() {
+                        return Ok(true);
+                    }
+                    // A dropped transaction's rollback is queued on the connection; run it, then
+                    // keep the connection only if it really left the transaction. A rollback can
+                    // fail (SQLite rolls back by itself on "disk full", so its ROLLBACK finds no
+                    // transaction), and a connection still counted inside one would refuse every
+                    // later `BEGIN`.
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            });
         let pool = match backend {
             Backend::Sqlite => {
                 options
@@ -127,12 +183,23 @@ impl Db {
                     // worker thread before every checkout would double short queries' cost.
                     .test_before_acquire(false)
                     .max_connections(sqlite_connections())
-                    .after_connect(|conn, _meta| {
+                    .after_connect({
+                        let page_limit = page_limit.clone();
+                        move |conn, _meta| {
+                            let page_limit = page_limit.clone();
+                            Box::pin(async move {
+                                for pragma in dialect::SQLITE_PRAGMAS {
+                                    sqlx::query(*pragma).execute(&mut *conn).await?;
+                                }
+                                page_limit.apply(conn).await
+                            })
+                        }
+                    })
+                    .before_acquire(move |conn, _meta| {
+                        let page_limit = page_limit.clone();
                         Box::pin(async move {
-                            for pragma in dialect::SQLITE_PRAGMAS {
-                                sqlx::query(*pragma).execute(&mut *conn).await?;
-                            }
-                            Ok(())
+                            page_limit.apply(conn).await?;
+                            Ok(true)
                         })
                     })
                     .connect(url)
@@ -209,6 +276,23 @@ impl Db {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Can the database take a write? A row of a few kilobytes is written and deleted in one
+    /// committed transaction; a full disk (or size limit) answers `StorageFull`.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let id = domain::ids::row_id("probe");
+        sqlx::query("INSERT INTO storage_probe (id, filler) VALUES ($1, $2)")
+            .bind(&id)
+            .bind("x".repeat(PROBE_BYTES))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM storage_probe WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 
     pub async fn close(&self) {

@@ -13,26 +13,64 @@ pub struct ClaimedJob {
     pub attempts: i64,
 }
 
-pub async fn enqueue<'e>(
+/// A job's payload as it is stored: its kind names the handler that runs it.
+pub trait JobPayload: serde::Serialize + serde::de::DeserializeOwned {
+    /// The `jobs.kind` of this payload; never change it once rows of it exist.
+    const KIND: &'static str;
+}
+
+/// When a job runs, and the key that makes it exist once.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub run_at_ms: i64,
+    /// At most one job ever exists per key: enqueueing it again, even after it has run, does
+    /// nothing.
+    pub unique_key: Option<String>,
+}
+
+impl Schedule {
+    /// Due at `run_at_ms`, with no key.
+    pub fn at(run_at_ms: i64) -> Self {
+        Self {
+            run_at_ms,
+            unique_key: None,
+        }
+    }
+
+    /// Due at `run_at_ms`, once per `key`.
+    pub fn once(run_at_ms: i64, key: impl Into<String>) -> Self {
+        Self {
+            run_at_ms,
+            unique_key: Some(key.into()),
+        }
+    }
+}
+
+/// Queue `payload`; `None` when its unique key was already taken (nothing was queued).
+pub async fn enqueue<'e, P: JobPayload>(
     ex: impl Executor<'e, Database = Any>,
-    kind: &str,
-    payload: &str,
-    run_at_ms: i64,
+    payload: &P,
+    schedule: &Schedule,
     now_ms: i64,
-) -> Result<String, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    let body = serde_json::to_string(payload)
+        .map_err(|e| StoreError::Corrupt(format!("job payload of {}: {e}", P::KIND)))?;
     let id = row_id("job");
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, run_at_ms, state, created_ms)
-         VALUES ($1, $2, $3, $4, 'queued', $5)",
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, run_at_ms, state, created_ms, unique_key)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6)
+         ON CONFLICT (unique_key) DO NOTHING",
     )
     .bind(&id)
-    .bind(kind)
-    .bind(payload)
-    .bind(run_at_ms)
+    .bind(P::KIND)
+    .bind(&body)
+    .bind(schedule.run_at_ms)
     .bind(now_ms)
+    .bind(schedule.unique_key.as_deref())
     .execute(ex)
-    .await?;
-    Ok(id)
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then_some(id))
 }
 
 /// Lease up to `max` due jobs until `now_ms + lease_ms`.
@@ -53,49 +91,90 @@ pub async fn claim(
     Ok(jobs)
 }
 
-/// The job is finished: remove it.
-pub async fn complete<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM jobs WHERE id = $1")
+/// The job is finished: remove it, or, if it has a unique key, keep it as `done` so the key
+/// stays taken.
+pub async fn complete(db: &Db, id: &str, now_ms: i64) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE jobs SET state = 'done', lease_until_ms = NULL, finished_ms = $2
+          WHERE id = $1 AND unique_key IS NOT NULL",
+    )
+    .bind(id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM jobs WHERE id = $1 AND unique_key IS NULL")
         .bind(id)
-        .execute(ex)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// Run the job again at `run_at_ms`, remembering why this attempt failed.
-pub async fn retry<'e>(
+/// Forget keyed jobs that finished before `before_ms` (their keys can then be used again).
+pub async fn purge_done(db: &Db, before_ms: i64) -> Result<u64, StoreError> {
+    let mut tx = db.begin_write().await?;
+    let purged = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_ms < $1")
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(purged)
+}
+
+/// The jobs of `kind` in the table (any state), soonest due first.
+pub async fn list_kind<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id: &str,
-    run_at_ms: i64,
-    error: &str,
-) -> Result<(), StoreError> {
+    kind: &str,
+) -> Result<Vec<JobRow>, StoreError> {
+    Ok(sqlx::query_as::<_, JobRow>(
+        "SELECT id, payload, state, unique_key, run_at_ms, attempts, last_error FROM jobs
+          WHERE kind = $1 ORDER BY run_at_ms, id",
+    )
+    .bind(kind)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// A job as operators (and tests) see it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub payload: String,
+    pub state: String,
+    pub unique_key: Option<String>,
+    pub run_at_ms: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// Run the job again at `run_at_ms`, remembering why this attempt failed.
+pub async fn retry(db: &Db, id: &str, run_at_ms: i64, error: &str) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE jobs SET run_at_ms = $1, lease_until_ms = NULL, last_error = $2 WHERE id = $3",
     )
     .bind(run_at_ms)
     .bind(error)
     .bind(id)
-    .execute(ex)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Give up on the job; it stays in the table as `dead` for operators to see.
-pub async fn bury<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: &str,
-    error: &str,
-) -> Result<(), StoreError> {
+pub async fn bury(db: &Db, id: &str, error: &str) -> Result<(), StoreError> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE jobs SET state = 'dead', lease_until_ms = NULL, last_error = $1 WHERE id = $2",
     )
     .bind(error)
     .bind(id)
-    .execute(ex)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

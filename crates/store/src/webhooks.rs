@@ -365,11 +365,13 @@ pub async fn release_leases_after_restart(db: &Db) -> Result<u64, StoreError> {
     if db.backend() != Backend::Sqlite {
         return Ok(0);
     }
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE webhook_events SET lease_until_ms = NULL WHERE state = 'pending' AND lease_until_ms IS NOT NULL",
     )
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::http::session;
+pub use crate::services::audit::ClientMeta;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
@@ -17,13 +18,6 @@ use store::partners::{Membership, Partner};
 use store::sessions::SessionKind;
 use store::staff::Staff;
 use store::users::User;
-
-/// Where a request comes from, for throttling and the audit log.
-#[derive(Clone, Debug)]
-pub struct ClientMeta {
-    pub ip: String,
-    pub user_agent: String,
-}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod client_hub;
 pub mod docs;
+pub mod error;
 pub mod extract;
 pub mod migration;
 pub mod onboarding;
@@ -14,7 +15,8 @@ pub mod session;
 pub mod staff;
 pub mod views;
 
-use crate::error::{ApiError, AppError, InternalErrorMarker, error_page};
+use crate::error::AppError;
+use crate::http::error::{ApiError, InternalErrorMarker, error_page};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

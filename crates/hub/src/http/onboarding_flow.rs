@@ -426,7 +426,7 @@ pub async fn log_in(
         Err(LoginError::Throttled(secs)) => {
             page.error = Some(format!("Too many failed attempts. Try again in {secs} s."));
             let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-            crate::error::set_retry_after(&mut response, secs);
+            crate::http::error::set_retry_after(&mut response, secs);
             response
         }
         Err(LoginError::Failed(err)) => err.into_response(),

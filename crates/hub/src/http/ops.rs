@@ -27,8 +27,17 @@ pub async fn healthz() -> &'static str {
 
 /// The process can serve: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    // Ready means able to write: a full disk leaves reads working but every change failing.
+    match state.db.check_writable().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(err) if err.is_storage_full() => {
+            tracing::error!(error = %err, "readiness check failed: storage full");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage full: the database cannot write\n",
+            )
+                .into_response()
+        }
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()

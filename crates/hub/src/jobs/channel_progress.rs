@@ -4,25 +4,13 @@
 //! (ready → running). Also the month-end cancellation.
 //! Idempotent: each step only moves a channel that is still in the step's starting status.
 
-use super::JobError;
+use super::{Job, JobContext, JobError};
 use crate::providers::whatsapp::ProviderError;
 use crate::services::events;
+use crate::services::tasks::{self, ChannelProgress, ProcessCancellation};
 use crate::state::AppState;
 use domain::{ChannelId, ChannelStatus, PartnerId, PhoneNumber, VerificationMethod};
-
-#[derive(serde::Deserialize)]
-struct Payload {
-    partner_id: String,
-    channel_id: String,
-}
-
-fn ids(payload: &str) -> Result<(PartnerId, ChannelId), JobError> {
-    let p: Payload =
-        serde_json::from_str(payload).map_err(|e| JobError(format!("bad payload: {e}")))?;
-    let partner = PartnerId::parse(&p.partner_id).map_err(|_| JobError("bad partner id".into()))?;
-    let channel = ChannelId::parse(&p.channel_id).map_err(|_| JobError("bad channel id".into()))?;
-    Ok((partner, channel))
-}
+use store::jobs::Schedule;
 
 /// A refusal moves the number to `error` (retrying will not help); anything else is retried.
 async fn give_up_or_retry(
@@ -33,7 +21,7 @@ async fn give_up_or_retry(
     err: ProviderError,
 ) -> Result<(), JobError> {
     match err {
-        ProviderError::Unavailable(why) => Err(JobError(why)),
+        ProviderError::Unavailable(why) => Err(JobError::msg(why)),
         ProviderError::Rejected(why) => {
             let mut tx = state.db.begin_write().await?;
             events::transition(
@@ -54,8 +42,21 @@ async fn give_up_or_retry(
     }
 }
 
-pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
-    let (partner, id) = ids(payload)?;
+impl Job for ChannelProgress {
+    const MAX_ATTEMPTS: i64 = 10;
+
+    async fn run(self, ctx: &JobContext<'_>) -> Result<(), JobError> {
+        progress(ctx.state, self.partner_id, self.channel_id).await
+    }
+}
+
+impl Job for ProcessCancellation {
+    async fn run(self, ctx: &JobContext<'_>) -> Result<(), JobError> {
+        process_cancellation(ctx.state, &self.partner_id, &self.channel_id).await
+    }
+}
+
+async fn progress(state: &AppState, partner: PartnerId, id: ChannelId) -> Result<(), JobError> {
     let pool = state.db.pool();
     let Some(channel) = store::channels::get(pool, &partner, &id).await? else {
         return Ok(());
@@ -78,16 +79,20 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                     .await
                 {
                     Ok(created) => {
-                        store::wabas::set_external(
-                            pool,
-                            &partner,
-                            &channel.waba_id,
-                            &created.external_id,
-                            &created.namespace,
-                            "verified",
-                            now,
-                        )
-                        .await?;
+                        {
+                            let mut tx = state.db.begin_write().await?;
+                            store::wabas::set_external(
+                                &mut *tx,
+                                &partner,
+                                &channel.waba_id,
+                                &created.external_id,
+                                &created.namespace,
+                                "verified",
+                                now,
+                            )
+                            .await?;
+                            tx.commit().await?;
+                        }
                         created.external_id
                     }
                     Err(err) => {
@@ -99,22 +104,26 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
                 Some(external) => external.clone(),
                 None => {
                     let phone = PhoneNumber::parse(&channel.phone_number)
-                        .map_err(|e| JobError(e.to_string()))?;
+                        .map_err(|e| anyhow::anyhow!("stored phone number: {e}"))?;
                     match provider
                         .add_number(&waba_external, &phone, &channel.phone_name)
                         .await
                     {
                         Ok(added) => {
-                            store::channels::set_provider_facts(
-                                pool,
-                                &partner,
-                                &id,
-                                Some(&added.external_id),
-                                &channel.quality_rating,
-                                None,
-                                now,
-                            )
-                            .await?;
+                            {
+                                let mut tx = state.db.begin_write().await?;
+                                store::channels::set_provider_facts(
+                                    &mut *tx,
+                                    &partner,
+                                    &id,
+                                    Some(&added.external_id),
+                                    &channel.quality_rating,
+                                    None,
+                                    now,
+                                )
+                                .await?;
+                                tx.commit().await?;
+                            }
                             added.external_id
                         }
                         Err(err) => {
@@ -159,16 +168,12 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
             )
             .await?
             {
-                let next =
-                    serde_json::json!({ "partner_id": partner, "channel_id": id }).to_string();
-                store::jobs::enqueue(
-                    &mut *tx,
-                    super::CHANNEL_PROGRESS,
-                    &next,
-                    now + state.config.whatsapp.sandbox_delay_ms,
-                    now,
-                )
-                .await?;
+                let next = ChannelProgress {
+                    partner_id: partner.clone(),
+                    channel_id: id.clone(),
+                };
+                let when = Schedule::at(now + state.config.whatsapp.sandbox_delay_ms);
+                tasks::enqueue(&mut tx, &next, &when, now).await?;
             }
             tx.commit().await?;
             state.jobs_wakeup.notify_one();
@@ -215,14 +220,17 @@ pub async fn run(state: &AppState, payload: &str) -> Result<(), JobError> {
 }
 
 /// Month end: a number whose cancellation is still requested is cancelled (billing stops).
-pub async fn process_cancellation(state: &AppState, payload: &str) -> Result<(), JobError> {
-    let (partner, id) = ids(payload)?;
+async fn process_cancellation(
+    state: &AppState,
+    partner: &PartnerId,
+    id: &ChannelId,
+) -> Result<(), JobError> {
     let mut tx = state.db.begin_write().await?;
     events::transition(
         &mut tx,
         state,
-        &partner,
-        &id,
+        partner,
+        id,
         ChannelStatus::PendingDeletion,
         ChannelStatus::Cancelled,
         "cancelled at the end of the month",

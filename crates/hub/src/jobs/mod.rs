@@ -1,52 +1,160 @@
-//! Background jobs: a runner that leases due jobs from the `jobs` table, runs each kind's
-//! handler, and reschedules failures with exponential backoff and jitter until the kind's
-//! attempt budget is spent.
+//! Background jobs. Each kind is one payload type (`store::jobs::JobPayload`: its kind name and
+//! serde shape) with one `Job` impl (its attempt budget and `run`), listed once in `Registry::standard`. The
+//! runner leases due jobs from the `jobs` table, dispatches each through the registry, and
+//! reschedules failures with exponential backoff and jitter until the kind's budget is spent.
+//!
+//! Adding a kind: a payload struct with `impl JobPayload` (in `services::tasks` when a service
+//! enqueues it, else beside its `Job` impl here), `impl Job`, and one `.with::<Kind>()` line in `STANDARD`.
 
 mod channel_progress;
 mod send_mail;
+mod sweep;
 pub mod webhook_dispatch;
 
 use crate::state::AppState;
 use rand::Rng;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+use store::jobs::{ClaimedJob, JobPayload};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-pub const SEND_MAIL: &str = "send_mail";
-pub const CHANNEL_PROGRESS: &str = "channel_progress";
-pub const PROCESS_CANCELLATION: &str = "process_cancellation";
+pub use sweep::PurgeExpired;
 
 /// A lease long enough for the slowest job (an SMTP send with its 20 s timeout).
 const LEASE_MS: i64 = 60_000;
 const CONCURRENCY: usize = 8;
 const IDLE_POLL: Duration = Duration::from_secs(2);
-const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct JobError(pub String);
+/// One kind of background work. The payload is the job: it is what was enqueued, read back.
+pub trait Job: JobPayload + Send + Sync + 'static {
+    /// Attempts before the job is buried as `dead`.
+    const MAX_ATTEMPTS: i64 = 5;
 
-impl From<sqlx::Error> for JobError {
-    fn from(err: sqlx::Error) -> Self {
-        JobError(store::StoreError::from(err).to_string())
+    /// Do the work. Jobs must be idempotent: a lease can expire while a slow job still runs.
+    fn run(self, ctx: &JobContext<'_>) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// What a running job knows about itself.
+#[derive(Debug)]
+pub struct JobContext<'a> {
+    pub state: &'a AppState,
+    pub id: &'a str,
+    /// 1 on the first run.
+    pub attempt: i64,
+    /// No retry follows if this attempt fails.
+    pub final_attempt: bool,
+}
+
+/// Why a job failed, with its whole cause chain (stored as the job's `last_error`, logged).
+#[derive(Debug)]
+pub struct JobError(anyhow::Error);
+
+impl JobError {
+    pub fn msg(message: impl std::fmt::Display + std::fmt::Debug + Send + Sync + 'static) -> Self {
+        Self(anyhow::Error::msg(message))
+    }
+
+    /// The innermost cause, e.g. to tell a dropped connection from a refusal.
+    pub fn root_cause(&self) -> &(dyn std::error::Error + 'static) {
+        self.0.root_cause()
     }
 }
 
-impl From<store::StoreError> for JobError {
-    fn from(err: store::StoreError) -> Self {
-        JobError(err.to_string())
+impl<E: Into<anyhow::Error>> From<E> for JobError {
+    fn from(err: E) -> Self {
+        Self(err.into())
     }
 }
 
-/// The most attempts a job kind gets before it is buried.
-pub fn max_attempts(kind: &str) -> i64 {
-    match kind {
-        SEND_MAIL => 8,
-        CHANNEL_PROGRESS => 10,
-        _ => 5,
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `{:#}`: every cause, outermost first, joined by ": ".
+        write!(f, "{:#}", self.0)
     }
 }
+
+type Run = for<'a> fn(
+    &'a JobContext<'a>,
+    &'a str,
+) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+
+/// A kind the runner can dispatch to.
+pub struct Registered {
+    pub kind: &'static str,
+    pub max_attempts: i64,
+    run: Run,
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registered")
+            .field("kind", &self.kind)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn run_typed<'a, J: Job>(
+    ctx: &'a JobContext<'a>,
+    payload: &'a str,
+) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>> {
+    Box::pin(async move {
+        let job: J = serde_json::from_str(payload)
+            .map_err(|e| anyhow::Error::new(e).context(format!("bad {} payload", J::KIND)))?;
+        job.run(ctx).await
+    })
+}
+
+fn register<J: Job>() -> Registered {
+    Registered {
+        kind: J::KIND,
+        max_attempts: J::MAX_ATTEMPTS,
+        run: run_typed::<J>,
+    }
+}
+
+/// The kinds a runner dispatches to.
+#[derive(Debug, Default)]
+pub struct Registry {
+    kinds: Vec<Registered>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `J` added: its jobs run through `J::run`.
+    pub fn with<J: Job>(mut self) -> Self {
+        self.kinds.push(register::<J>());
+        self
+    }
+
+    /// Every kind this build runs. A kind missing here is buried at its first run.
+    pub fn standard() -> &'static Registry {
+        &STANDARD
+    }
+
+    pub fn kinds(&self) -> &[Registered] {
+        &self.kinds
+    }
+
+    fn get(&self, kind: &str) -> Option<&Registered> {
+        self.kinds.iter().find(|r| r.kind == kind)
+    }
+}
+
+static STANDARD: LazyLock<Registry> = LazyLock::new(|| {
+    use crate::services::tasks;
+    Registry::new()
+        .with::<tasks::SendMail>()
+        .with::<tasks::ChannelProgress>()
+        .with::<tasks::ProcessCancellation>()
+        .with::<PurgeExpired>()
+});
 
 /// Delay before attempt `attempt + 1`: 30 s doubling per attempt, capped at an hour, ±20 %.
 pub fn backoff_ms(attempt: i64) -> i64 {
@@ -56,29 +164,34 @@ pub fn backoff_ms(attempt: i64) -> i64 {
     base + (base as f64 * jitter) as i64
 }
 
-async fn run_one(state: &AppState, job: &store::jobs::ClaimedJob) -> Result<(), JobError> {
-    let final_attempt = job.attempts >= max_attempts(&job.kind);
-    match job.kind.as_str() {
-        SEND_MAIL => send_mail::run(state, &job.payload, final_attempt).await,
-        CHANNEL_PROGRESS => channel_progress::run(state, &job.payload).await,
-        PROCESS_CANCELLATION => channel_progress::process_cancellation(state, &job.payload).await,
-        other => Err(JobError(format!("unknown job kind {other:?}"))),
-    }
-}
-
-async fn execute(state: &AppState, job: store::jobs::ClaimedJob) {
-    let pool = state.db.pool();
-    let outcome = run_one(state, &job).await;
+async fn execute(state: &AppState, registry: &Registry, job: ClaimedJob) {
+    let entry = registry.get(&job.kind);
+    let max_attempts = entry.map_or(1, |e| e.max_attempts);
+    let outcome = match entry {
+        Some(entry) => {
+            let ctx = JobContext {
+                state,
+                id: &job.id,
+                attempt: job.attempts,
+                final_attempt: job.attempts >= max_attempts,
+            };
+            (entry.run)(&ctx, &job.payload).await
+        }
+        None => Err(JobError::msg(format!(
+            "unknown job kind {:?} (not in this build's registry)",
+            job.kind
+        ))),
+    };
     let recorded = match outcome {
-        Ok(()) => store::jobs::complete(pool, &job.id).await,
-        Err(err) if job.attempts >= max_attempts(&job.kind) => {
+        Ok(()) => store::jobs::complete(&state.db, &job.id, state.now_ms()).await,
+        Err(err) if job.attempts >= max_attempts => {
             tracing::error!(job = %job.id, kind = %job.kind, error = %err, "job failed for the last time");
-            store::jobs::bury(pool, &job.id, &err.0).await
+            store::jobs::bury(&state.db, &job.id, &err.to_string()).await
         }
         Err(err) => {
             tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %err, "job failed; will retry");
             let at = state.now_ms() + backoff_ms(job.attempts);
-            store::jobs::retry(pool, &job.id, at, &err.0).await
+            store::jobs::retry(&state.db, &job.id, at, &err.to_string()).await
         }
     };
     if let Err(err) = recorded {
@@ -87,9 +200,17 @@ async fn execute(state: &AppState, job: store::jobs::ClaimedJob) {
     }
 }
 
-/// Run every job that is due now, one after another, until none is left. Tests use this to
-/// drain the queue deterministically.
+/// Run every job that is due now, one after another, until none is left. Tests and the demo
+/// seeding use this to drain the queue deterministically.
 pub async fn run_due(state: &AppState) -> Result<usize, store::StoreError> {
+    run_due_with(state, Registry::standard()).await
+}
+
+/// `run_due` with the kinds of `registry`.
+pub async fn run_due_with(
+    state: &AppState,
+    registry: &Registry,
+) -> Result<usize, store::StoreError> {
     let mut ran = 0;
     loop {
         let jobs = store::jobs::claim(&state.db, state.now_ms(), LEASE_MS, 16).await?;
@@ -97,29 +218,29 @@ pub async fn run_due(state: &AppState) -> Result<usize, store::StoreError> {
             return Ok(ran);
         }
         for job in jobs {
-            execute(state, job).await;
+            execute(state, registry, job).await;
             ran += 1;
         }
     }
 }
 
-/// The worker loop of `serve`: claims due jobs, runs up to `CONCURRENCY` at once, sleeps until
-/// woken or the poll interval passes, and on shutdown waits for jobs in flight.
+/// Queue the first run of each recurring kind (each later run queues the next); safe to call
+/// from every worker at every start.
+pub async fn schedule_recurring(state: &AppState) -> Result<(), store::StoreError> {
+    sweep::schedule_first(state).await
+}
+
+/// The worker loop of `serve`: schedules the recurring kinds, claims due jobs, runs up to
+/// `CONCURRENCY` at once, sleeps until woken or the poll interval passes, and on shutdown waits
+/// for jobs in flight.
 pub async fn worker(state: AppState, shutdown: CancellationToken) {
+    if let Err(err) = schedule_recurring(&state).await {
+        tracing::warn!(error = %err, "could not schedule the recurring sweep");
+    }
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut next_sweep = tokio::time::Instant::now();
     loop {
         if shutdown.is_cancelled() {
             break;
-        }
-        if tokio::time::Instant::now() >= next_sweep {
-            // Expired sessions are refused on read anyway; sweeping keeps the table small.
-            match store::sessions::purge_expired(state.db.pool(), state.now_ms()).await {
-                Ok(n) if n > 0 => tracing::info!(sessions = n, "purged expired sessions"),
-                Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "could not purge expired sessions"),
-            }
-            next_sweep += SWEEP_EVERY;
         }
         let free = permits.available_permits();
         let claimed = if free == 0 {
@@ -141,7 +262,7 @@ pub async fn worker(state: AppState, shutdown: CancellationToken) {
                     };
                     let state = state.clone();
                     tokio::spawn(async move {
-                        execute(&state, job).await;
+                        execute(&state, Registry::standard(), job).await;
                         drop(permit);
                     });
                 }
@@ -174,5 +295,27 @@ mod tests {
             let late = backoff_ms(20);
             assert!((2_880_000..=4_320_000).contains(&late), "{late}");
         }
+    }
+
+    #[test]
+    fn every_kind_is_registered_once() {
+        let mut kinds: Vec<&str> = Registry::standard()
+            .kinds()
+            .iter()
+            .map(|r| r.kind)
+            .collect();
+        let all = kinds.len();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all, "a kind is registered twice: {kinds:?}");
+        assert!(kinds.contains(&"send_mail") && kinds.contains(&"channel_progress"));
+    }
+
+    #[test]
+    fn job_errors_keep_their_causes() {
+        let inner = std::io::Error::other("connection reset");
+        let err = JobError::from(anyhow::Error::new(inner).context("sending mail 42"));
+        assert_eq!(err.to_string(), "sending mail 42: connection reset");
+        assert_eq!(err.root_cause().to_string(), "connection reset");
     }
 }

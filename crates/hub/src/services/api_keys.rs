@@ -4,10 +4,11 @@
 //! Every secret is shown once and stored as a digest.
 
 use crate::error::AppError;
-use crate::http::extract::ClientMeta;
+use crate::services::audit::ClientMeta;
 use crate::services::audit::{self, Actor};
 use crate::services::auth::{self, LoginError};
 use crate::state::AppState;
+use crate::state::key_cache::{CachedKey, TOUCH_EVERY_MS};
 use domain::{
     ApiKeyId, ChannelId, ChannelStatus, ClientId, FieldError, PartnerId, PartnerPermission,
     PaymentModel, SecretToken, TokenHash, UserId,
@@ -279,56 +280,6 @@ pub async fn revoke_partner_key(
     Ok(())
 }
 
-/// Partner keys seen recently, by digest. A revoked key stops working at once in this process
-/// and within `KEY_CACHE_TTL_MS` in others; "last used" is written at most once a minute per key.
-#[derive(Debug, Default)]
-pub struct KeyCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, CachedKey>>,
-}
-
-#[derive(Debug, Clone)]
-struct CachedKey {
-    /// The key and the partner it acts for, read together: an API call then needs no query to
-    /// know its partner (a change to the partner's own row reaches other processes within
-    /// the same `KEY_CACHE_TTL_MS` as a revocation does).
-    key: Option<(PartnerKey, Partner)>,
-    fetched_ms: i64,
-    touched_ms: i64,
-}
-
-const KEY_CACHE_TTL_MS: i64 = 30_000;
-const UNKNOWN_KEY_TTL_MS: i64 = 5_000;
-const TOUCH_EVERY_MS: i64 = 60_000;
-const KEY_CACHE_MAX: usize = 10_000;
-
-impl KeyCache {
-    fn get(&self, hash: &str, now: i64) -> Option<CachedKey> {
-        let entries = self.entries.lock().ok()?;
-        let hit = entries.get(hash)?;
-        let ttl = if hit.key.is_some() {
-            KEY_CACHE_TTL_MS
-        } else {
-            UNKNOWN_KEY_TTL_MS
-        };
-        (now - hit.fetched_ms < ttl).then(|| hit.clone())
-    }
-
-    fn put(&self, hash: String, entry: CachedKey) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= KEY_CACHE_MAX {
-                entries.clear();
-            }
-            entries.insert(hash, entry);
-        }
-    }
-
-    fn forget(&self, id: &ApiKeyId) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.retain(|_, e| e.key.as_ref().is_none_or(|(k, _)| &k.id != id));
-        }
-    }
-}
-
 /// A presented `X-API-Key` and the partner it belongs to.
 pub async fn partner_key(
     state: &AppState,
@@ -355,7 +306,11 @@ pub async fn partner_key(
     if let Some((key, _)) = &entry.key
         && now - entry.touched_ms >= TOUCH_EVERY_MS
     {
-        store::api_keys::touch_partner_key(state.db.pool(), &key.id, now).await?;
+        {
+            let mut tx = state.db.begin_write().await?;
+            store::api_keys::touch_partner_key(&mut *tx, &key.id, now).await?;
+            tx.commit().await?;
+        }
         entry.touched_ms = now;
     }
     let key = entry.key.clone();
@@ -380,13 +335,11 @@ pub async fn issue_token(
     let user = auth::check_user(state, email, password, meta).await?;
     let token = SecretToken::generate();
     let now = state.now_ms();
-    store::api_keys::create_token(
-        state.db.pool(),
-        &token.hash(),
-        &user.id,
-        now,
-        now + TOKEN_TTL_MS,
-    )
-    .await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::api_keys::create_token(&mut *tx, &token.hash(), &user.id, now, now + TOKEN_TTL_MS)
+            .await?;
+        tx.commit().await?;
+    }
     Ok(token.expose().to_owned())
 }

@@ -4,6 +4,14 @@ use crate::state::AppState;
 use domain::PartnerId;
 use store::audit::AuditEntry;
 
+/// Where a request comes from, for throttling and the audit log (read from the request by the
+/// HTTP layer's extractor).
+#[derive(Clone, Debug)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
 /// The person or process behind a change.
 #[derive(Clone, Debug)]
 pub enum Actor {

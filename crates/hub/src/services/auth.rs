@@ -3,8 +3,8 @@
 //! same time, and count against the same throttles.
 
 use crate::error::AppError;
-use crate::http::extract::ClientMeta;
 use crate::passwords;
+use crate::services::audit::ClientMeta;
 use crate::services::{audit, mail};
 use crate::state::AppState;
 use domain::{Email, NewPassword, SecretToken, TokenHash, UserId};
@@ -96,19 +96,23 @@ async fn open_session(
         SessionKind::Staff => state.config.staff_session_ttl_ms,
     };
     let now = state.now_ms();
-    store::sessions::create(
-        state.db.pool(),
-        &NewSession {
-            token_hash: &token.hash(),
-            kind,
-            subject_id,
-            expires_ms: now + ttl,
-            ip: &meta.ip,
-            user_agent: &meta.user_agent,
-        },
-        now,
-    )
-    .await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::sessions::create(
+            &mut *tx,
+            &NewSession {
+                token_hash: &token.hash(),
+                kind,
+                subject_id,
+                expires_ms: now + ttl,
+                ip: &meta.ip,
+                user_agent: &meta.user_agent,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+    }
     Ok(Login {
         token,
         subject_id: subject_id.to_owned(),
@@ -158,7 +162,11 @@ pub async fn login_user(
 ) -> Result<Login, LoginError> {
     let user = check_user(state, email, password, meta).await?;
     let login = open_session(state, SessionKind::User, user.id.as_str(), meta).await?;
-    store::users::record_login(state.db.pool(), &user.id, state.now_ms()).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::users::record_login(&mut *tx, &user.id, state.now_ms()).await?;
+        tx.commit().await?;
+    }
     let actor = audit::Actor::User {
         id: user.id.to_string(),
         ip: meta.ip.clone(),
@@ -196,7 +204,11 @@ pub async fn login_staff(
     };
     clear_account(state, &account_key);
     let login = open_session(state, SessionKind::Staff, staff.id.as_str(), meta).await?;
-    store::staff::record_login(state.db.pool(), &staff.id, state.now_ms()).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::staff::record_login(&mut *tx, &staff.id, state.now_ms()).await?;
+        tx.commit().await?;
+    }
     let actor = audit::Actor::Staff {
         id: staff.id.to_string(),
         ip: meta.ip.clone(),
@@ -215,7 +227,11 @@ pub async fn login_staff(
 }
 
 pub async fn logout(state: &AppState, session: &TokenHash) -> Result<(), AppError> {
-    store::sessions::delete(state.db.pool(), session).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::sessions::delete(&mut *tx, session).await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 
@@ -324,7 +340,11 @@ pub async fn upsert_staff(
     password: &NewPassword,
 ) -> Result<(), AppError> {
     let hash = passwords::hash(password.expose()).await?;
-    store::staff::upsert(state.db.pool(), email, name, &hash, state.now_ms()).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::staff::upsert(&mut *tx, email, name, &hash, state.now_ms()).await?;
+        tx.commit().await?;
+    }
     let Some((staff, _)) = store::staff::credentials_by_email(state.db.pool(), email).await? else {
         return Err(AppError::Internal(anyhow::anyhow!(
             "staff account vanished after upsert"

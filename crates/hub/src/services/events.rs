@@ -6,8 +6,8 @@
 //! status change can forget its event.
 
 use crate::clock::iso_ms;
-use crate::http::api::json;
 use crate::state::AppState;
+use crate::wire;
 use domain::webhook_event::{EventId, EventType};
 use domain::{ChannelId, ChannelStatus, PartnerId};
 use sqlx::AnyConnection;
@@ -66,7 +66,7 @@ async fn channel_data(
     let Some(view) = store::channels::get(&mut *conn, partner, id).await? else {
         return Ok(None);
     };
-    serde_json::to_value(json::channel(&view))
+    serde_json::to_value(wire::channel(&view))
         .map(Some)
         .map_err(|e| StoreError::Corrupt(format!("channel {id} does not serialise: {e}")))
 }
@@ -194,6 +194,23 @@ fn action_needed(
 pub enum AccountAlert {
     Violation,
     Restriction,
+}
+
+/// `account_alert` in its own transaction, then wake the dispatcher; `false` when the partner
+/// has no such channel.
+pub async fn raise_account_alert(
+    state: &AppState,
+    partner: &PartnerId,
+    id: &ChannelId,
+    alert: AccountAlert,
+) -> Result<bool, StoreError> {
+    let mut tx = state.db.begin_write().await?;
+    if !account_alert(&mut tx, state, partner, id, alert).await? {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    Ok(true)
 }
 
 /// Raise `account_violation` or `account_restriction` for a channel's WABA (the sandbox's

@@ -3,9 +3,10 @@
 //! job delivers it; without one the outbox is the end of the road (the staff console shows it,
 //! and in development mode the log prints it so the links can be followed).
 
-use crate::jobs;
+use crate::services::tasks::{self, SendMail};
 use crate::state::AppState;
 use store::StoreError;
+use store::jobs::Schedule;
 
 pub async fn queue(
     conn: &mut sqlx::AnyConnection,
@@ -22,8 +23,10 @@ pub async fn queue(
     };
     let id = store::mail::insert(&mut *conn, to, subject, body_text, stateful, now).await?;
     if state.mailer.is_some() {
-        let payload = serde_json::json!({ "mail_id": id }).to_string();
-        store::jobs::enqueue(&mut *conn, jobs::SEND_MAIL, &payload, now, now).await?;
+        let job = SendMail {
+            mail_id: id.clone(),
+        };
+        tasks::enqueue(conn, &job, &Schedule::at(now), now).await?;
     } else if state.config.dev {
         // Development only: mail carries single-use links, which must never reach production logs.
         tracing::info!(

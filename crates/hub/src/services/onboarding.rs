@@ -7,7 +7,7 @@
 //! a person who is a client of partner A sees nothing of A on partner B's pages.
 
 use crate::error::AppError;
-use crate::http::extract::ClientMeta;
+use crate::services::audit::ClientMeta;
 use crate::services::audit::{self, Actor};
 use crate::services::auth::{self, Login};
 use crate::services::{profile, whatsapp};
@@ -180,7 +180,11 @@ pub async fn sign_up(
     }
     state.webhooks_wakeup.notify_one();
     let login = auth::open_user_session(state, &user.id, meta).await?;
-    store::users::record_login(state.db.pool(), &user.id, state.now_ms()).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::users::record_login(&mut *tx, &user.id, state.now_ms()).await?;
+        tx.commit().await?;
+    }
     Ok(SignupOutcome::Created { login, client })
 }
 

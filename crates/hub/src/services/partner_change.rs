@@ -15,9 +15,8 @@
 //! the WABA belongs to with the new partner, `null` until then). Declining sends no event.
 
 use crate::error::AppError;
-use crate::jobs;
 use crate::services::audit::{self, Actor};
-use crate::services::{events, mail, whatsapp};
+use crate::services::{events, mail, tasks, whatsapp};
 use crate::state::AppState;
 use domain::webhook_event::EventType;
 use domain::{ChannelStatus, ClientId, FieldError, PartnerId, UserId, WabaId, partner_permission};
@@ -25,6 +24,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use store::StoreError;
 use store::clients::{Client, NewClient};
+use store::jobs::Schedule;
 use store::notifications::{Audience, NewNotification};
 use store::partner_changes::{self, ACCEPTED, DECLINED, NewRequest, PartnerChange, REQUESTED};
 use store::partners::Partner;
@@ -300,22 +300,31 @@ async fn requeue(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     for channel in moved {
-        let payload = json!({ "partner_id": to, "channel_id": channel.id }).to_string();
-        let (kind, at) = match channel.status {
+        let partner_id = to.clone();
+        let channel_id = channel.id.clone();
+        match channel.status {
             ChannelStatus::Created
             | ChannelStatus::Verified
             | ChannelStatus::Ready
-            | ChannelStatus::MigrationRequested => (
-                jobs::CHANNEL_PROGRESS,
-                now_ms + state.config.whatsapp.sandbox_delay_ms,
-            ),
-            ChannelStatus::PendingDeletion => (
-                jobs::PROCESS_CANCELLATION,
-                whatsapp::next_month_start_ms(channel.cancellation_requested_ms.unwrap_or(now_ms)),
-            ),
-            _ => continue,
-        };
-        store::jobs::enqueue(&mut *conn, kind, &payload, at, now_ms).await?;
+            | ChannelStatus::MigrationRequested => {
+                let job = tasks::ChannelProgress {
+                    partner_id,
+                    channel_id,
+                };
+                let at = now_ms + state.config.whatsapp.sandbox_delay_ms;
+                tasks::enqueue(conn, &job, &Schedule::at(at), now_ms).await?;
+            }
+            ChannelStatus::PendingDeletion => {
+                let job = tasks::ProcessCancellation {
+                    partner_id,
+                    channel_id,
+                };
+                let requested = channel.cancellation_requested_ms.unwrap_or(now_ms);
+                let at = whatsapp::next_month_start_ms(requested);
+                tasks::enqueue(conn, &job, &Schedule::at(at), now_ms).await?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -139,9 +139,22 @@ pub async fn save(
     change: &ProfileChange,
     actor: &Actor,
 ) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    save_in(&mut tx, state, partner, change, actor).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `save` inside the caller's transaction.
+pub async fn save_in(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    partner: &Partner,
+    change: &ProfileChange,
+    actor: &Actor,
+) -> Result<(), AppError> {
     check_change(partner, change)?;
     let id = &partner.id;
-    let mut tx = state.db.begin_write().await?;
     if let Some(brand) = &change.brand_name {
         let value = brand.as_ref().map(BrandName::as_str);
         store::partners::update_settings(&mut *tx, id, Some(value), None).await?;
@@ -200,7 +213,6 @@ pub async fn save(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

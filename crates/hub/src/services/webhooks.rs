@@ -3,8 +3,8 @@
 //! their attempts, Resend, and one delivery attempt as the dispatcher makes it.
 
 use crate::error::AppError;
+use crate::providers::webhook_client::Exchange;
 use crate::services::audit::{self, Actor};
-use crate::services::webhook_client::Exchange;
 use crate::state::AppState;
 use domain::webhook_event::{DeliveryState, EventId, EventType};
 use domain::webhook_signature::{self, WebhookSecret};
@@ -68,6 +68,20 @@ pub async fn save_url(
     actor: &Actor,
 ) -> Result<Option<String>, AppError> {
     let mut tx = state.db.begin_write().await?;
+    let previous = save_url_in(&mut tx, state, partner, kind, url, actor).await?;
+    tx.commit().await?;
+    Ok(previous)
+}
+
+/// `save_url` inside the caller's transaction (a partner update writes several fields at once).
+pub async fn save_url_in(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    partner: &PartnerId,
+    kind: UrlKind,
+    url: Option<&WebhookUrl>,
+    actor: &Actor,
+) -> Result<Option<String>, AppError> {
     let before = store::webhooks::endpoints(&mut *tx, partner)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -75,7 +89,7 @@ pub async fn save_url(
     let previous = match kind {
         UrlKind::Webhook => {
             store::webhooks::set_webhook_url(&mut *tx, partner, value).await?;
-            ensure_secret(&mut tx, state, partner).await?;
+            ensure_secret(tx, state, partner).await?;
             before.webhook_url
         }
         UrlKind::Redirect => {
@@ -96,7 +110,6 @@ pub async fn save_url(
         &url.map_or_else(|| "(cleared)".to_owned(), WebhookUrl::redacted),
     )
     .await?;
-    tx.commit().await?;
     Ok(previous)
 }
 
@@ -187,7 +200,21 @@ pub async fn set_defaults(
     change: DefaultsChange,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let settings = store::partners::settings(state.db.pool(), partner)
+    let mut tx = state.db.begin_write().await?;
+    set_defaults_in(&mut tx, state, partner, change, actor).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `set_defaults` inside the caller's transaction.
+pub async fn set_defaults_in(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    partner: &PartnerId,
+    change: DefaultsChange,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let settings = store::partners::settings(&mut *tx, partner)
         .await?
         .ok_or(AppError::NotFound)?;
     if change.hosting_type == Some(HostingType::OnPremise)
@@ -197,7 +224,6 @@ pub async fn set_defaults(
             "On-Premise hosting is legacy and takes no new numbers; the default can only move to cloud_api.".into(),
         ));
     }
-    let mut tx = state.db.begin_write().await?;
     store::webhooks::set_defaults(
         &mut *tx,
         partner,
@@ -223,7 +249,6 @@ pub async fn set_defaults(
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -670,20 +695,24 @@ pub async fn after_batch(state: &AppState, deliveries: &[Delivery]) -> Result<()
                 d.record.url,
                 d.record.error.as_deref().unwrap_or("no 2xx answer")
             );
-            store::notifications::notify(
-                state.db.pool(),
-                &partner,
-                Audience::Everyone,
-                &NewNotification {
-                    kind: "webhook_failed",
-                    title: "Webhook deliveries are failing",
-                    body: &body,
-                    link: Some(&link),
-                },
-                Some(now - 24 * 60 * 60 * 1000),
-                now,
-            )
-            .await?;
+            {
+                let mut tx = state.db.begin_write().await?;
+                store::notifications::notify(
+                    &mut *tx,
+                    &partner,
+                    Audience::Everyone,
+                    &NewNotification {
+                        kind: "webhook_failed",
+                        title: "Webhook deliveries are failing",
+                        body: &body,
+                        link: Some(&link),
+                    },
+                    Some(now - 24 * 60 * 60 * 1000),
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+            }
         }
     }
     Ok(())

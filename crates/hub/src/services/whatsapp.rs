@@ -4,10 +4,10 @@
 //! wrong codes). Pages and the Partner API both call these functions.
 
 use crate::error::AppError;
-use crate::jobs;
 use crate::providers::whatsapp::CodeCheck;
 use crate::services::audit::{self, Actor};
 use crate::services::events;
+use crate::services::tasks;
 use crate::state::AppState;
 use domain::listing::ListQuery;
 use domain::webhook_event::EventType;
@@ -17,6 +17,7 @@ use domain::{
 };
 use store::channels::{ChannelView, NewChannel};
 use store::clients::{Client, ContactInfo, ContactUser, MetaInfo, NewClient};
+use store::jobs::Schedule;
 use store::partners::Partner;
 
 pub const DEFAULT_MAX_CHANNELS: i64 = 10;
@@ -224,7 +225,7 @@ pub async fn create_client_in(
     let created = store::clients::get(&mut **tx, &partner.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let data = serde_json::to_value(crate::http::api::json::client(&created))
+    let data = serde_json::to_value(crate::wire::client(&created))
         .map_err(|e| AppError::Internal(e.into()))?;
     events::emit(tx, state, &partner.id, EventType::ClientCreated, &data).await?;
     Ok(id)
@@ -426,17 +427,13 @@ pub(crate) async fn enqueue_progress(
     partner: &Partner,
     channel: &ChannelId,
 ) -> Result<(), store::StoreError> {
-    let payload =
-        serde_json::json!({ "partner_id": partner.id, "channel_id": channel }).to_string();
+    let job = tasks::ChannelProgress {
+        partner_id: partner.id.clone(),
+        channel_id: channel.clone(),
+    };
     let now = state.now_ms();
-    store::jobs::enqueue(
-        &mut *conn,
-        jobs::CHANNEL_PROGRESS,
-        &payload,
-        now + state.config.whatsapp.sandbox_delay_ms,
-        now,
-    )
-    .await?;
+    let when = Schedule::at(now + state.config.whatsapp.sandbox_delay_ms);
+    tasks::enqueue(conn, &job, &when, now).await?;
     Ok(())
 }
 
@@ -648,7 +645,11 @@ pub(crate) async fn check_code(
                 retry_after_secs: secs,
             });
         }
-        store::channels::reset_attempts(state.db.pool(), &partner.id, id).await?;
+        {
+            let mut tx = state.db.begin_write().await?;
+            store::channels::reset_attempts(&mut *tx, &partner.id, id).await?;
+            tx.commit().await?;
+        }
     }
     if channel.status != expected {
         return Err(AppError::Unprocessable(format!(
@@ -778,15 +779,11 @@ pub async fn set_cancellation(
         ));
     }
     if enabled {
-        let payload = serde_json::json!({ "partner_id": partner.id, "channel_id": id }).to_string();
-        store::jobs::enqueue(
-            &mut *tx,
-            jobs::PROCESS_CANCELLATION,
-            &payload,
-            next_month_start_ms(now),
-            now,
-        )
-        .await?;
+        let job = tasks::ProcessCancellation {
+            partner_id: partner.id.clone(),
+            channel_id: id.clone(),
+        };
+        tasks::enqueue(&mut tx, &job, &Schedule::at(next_month_start_ms(now)), now).await?;
     }
     audit::record(
         &mut *tx,

@@ -300,10 +300,8 @@ async fn demo_serves_prints_logins_and_stops_gracefully() {
 #[tokio::test]
 async fn demo_seeding_is_idempotent() {
     for_each_backend(|app| async move {
-        let first = hub::services::demo::seed(&app.state, "first password")
-            .await
-            .unwrap();
-        let second = hub::services::demo::seed(&app.state, "second password")
+        let first = hub::demo::seed(&app.state, "first password").await.unwrap();
+        let second = hub::demo::seed(&app.state, "second password")
             .await
             .unwrap();
         assert_eq!(first.demo_partner, second.demo_partner);

@@ -1270,7 +1270,7 @@ fn production_config() -> hub::config::Config {
 async fn outside_development_mode_webhooks_cannot_reach_this_machine() {
     let receiver = WebhookReceiver::start().await;
     let port = receiver.port();
-    let client = hub::services::webhook_client::WebhookClient::new(&production_config()).unwrap();
+    let client = hub::providers::webhook_client::WebhookClient::new(&production_config()).unwrap();
     let headers = [("webhook-id", "evt_ssrf".to_owned())];
     for url in [
         format!("http://127.0.0.1:{port}/"),
@@ -1294,7 +1294,7 @@ async fn outside_development_mode_webhooks_cannot_reach_this_machine() {
 
     let mut config = production_config();
     config.webhooks.allow = domain::ip_policy::AllowList::parse_list("127.0.0.0/8").unwrap();
-    let client = hub::services::webhook_client::WebhookClient::new(&config).unwrap();
+    let client = hub::providers::webhook_client::WebhookClient::new(&config).unwrap();
     for url in [
         format!("http://127.0.0.1:{port}/allowed"),
         format!("http://localhost:{port}/allowed"),
@@ -1315,7 +1315,7 @@ async fn the_outbound_client_follows_no_redirects() {
     let target = WebhookReceiver::start().await;
     let mut config = production_config();
     config.dev = true;
-    let client = hub::services::webhook_client::WebhookClient::new(&config).unwrap();
+    let client = hub::providers::webhook_client::WebhookClient::new(&config).unwrap();
     receiver.then(Reply::status(307).header("location", &target.url()));
     // A 3xx is an answer like any other (and no success); its Location is not followed.
     let exchange = client.post(&receiver.url(), &[], "{}".into()).await;

@@ -3,7 +3,8 @@
 use super::extract::{ApiCtx, ApiJson};
 use super::{json, list_query, path_id};
 use crate::clock::iso_ms;
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::services::api_keys;
 use crate::services::whatsapp::{self, NumberRequest};
 use crate::state::AppState;

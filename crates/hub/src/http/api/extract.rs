@@ -2,7 +2,8 @@
 //! bearer token), the partner in the path and the caller's role there, and a JSON body parsed
 //! into a typed request — all failing with the API's `meta` envelope.
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::services::api_keys;
 use crate::services::audit::Actor;
 use crate::state::AppState;

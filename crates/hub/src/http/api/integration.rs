@@ -3,7 +3,8 @@
 
 use super::extract::{ApiCtx, ApiJson};
 use super::{json, list_query, path_id};
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::services::webhooks::{self, EventQuery, UrlKind};
 use crate::state::AppState;
 use axum::Json;

@@ -8,7 +8,8 @@ pub mod integration;
 pub mod json;
 mod partners;
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderValue, header};

@@ -2,10 +2,12 @@
 
 use super::extract::{ApiCtx, ApiJson, Principal};
 use super::json;
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::http::extract::ClientMeta;
 use crate::services::api_keys;
 use crate::services::auth::LoginError;
+use crate::services::partners::{self, PartnerUpdate};
 use crate::services::profile::{self, ProfileChange};
 use crate::services::webhooks::{self, UrlKind};
 use crate::state::AppState;
@@ -87,7 +89,7 @@ pub async fn token(
                 "slow_down",
                 &format!("Too many failed attempts. Try again in {secs} s."),
             );
-            crate::error::set_retry_after(&mut res, secs);
+            crate::http::error::set_retry_after(&mut res, secs);
             res
         }
         Err(LoginError::Failed(err)) => ApiError(err).into_response(),
@@ -219,25 +221,6 @@ mod double_option {
     }
 }
 
-fn bounded(
-    field: &'static str,
-    value: Option<Option<String>>,
-    errors: &mut Vec<domain::FieldError>,
-) -> Option<Option<String>> {
-    value.map(|v| {
-        let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        if v.as_ref()
-            .is_some_and(|s| s.chars().count() > 100 || s.chars().any(char::is_control))
-        {
-            errors.push(domain::FieldError::new(
-                field,
-                "must be at most 100 printable characters",
-            ));
-        }
-        v
-    })
-}
-
 /// Update the partner; fields not sent stay as they are (Owner only).
 #[utoipa::path(
     patch,
@@ -273,7 +256,12 @@ pub async fn patch(
                 .ok()
         })
     });
-    let solution = bounded("solution_id", body.solution_id, &mut errors);
+    let solution_id = body.solution_id.map(|v| {
+        domain::SolutionId::parse_optional(v.as_deref().unwrap_or(""))
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten()
+    });
     let mut url = |kind: UrlKind, value: Option<Option<String>>| {
         value.map(|v| {
             webhooks::parse_url(&state, kind, v.as_deref())
@@ -301,71 +289,21 @@ pub async fn patch(
     if !errors.is_empty() {
         return Err(ApiError(AppError::Validation(errors)));
     }
-    let profile_change = ProfileChange {
-        brand_name: brand,
-        logo: None,
-        allow_client_to_add_phone_no: body.allow_client_to_add_phone_no,
+    let update = PartnerUpdate {
+        defaults: webhooks::DefaultsChange {
+            hosting_type,
+            region,
+        },
+        webhook_url,
+        redirect_url,
+        profile: ProfileChange {
+            brand_name: brand,
+            logo: None,
+            allow_client_to_add_phone_no: body.allow_client_to_add_phone_no,
+        },
+        solution_id,
     };
-    // Refused before anything else is written, so a 422 changes nothing.
-    profile::check_change(&ctx.partner, &profile_change)?;
-    if hosting_type.is_some() || region.is_some() {
-        webhooks::set_defaults(
-            &state,
-            &ctx.partner.id,
-            webhooks::DefaultsChange {
-                hosting_type,
-                region,
-            },
-            &ctx.actor,
-        )
-        .await?;
-    }
-    if let Some(url) = &webhook_url {
-        webhooks::save_url(
-            &state,
-            &ctx.partner.id,
-            UrlKind::Webhook,
-            url.as_ref(),
-            &ctx.actor,
-        )
-        .await?;
-    }
-    if let Some(url) = &redirect_url {
-        webhooks::save_url(
-            &state,
-            &ctx.partner.id,
-            UrlKind::Redirect,
-            url.as_ref(),
-            &ctx.actor,
-        )
-        .await?;
-    }
-    if profile_change.brand_name.is_some() || profile_change.allow_client_to_add_phone_no.is_some()
-    {
-        profile::save(&state, &ctx.partner, &profile_change, &ctx.actor).await?;
-    }
-    if solution.is_some() {
-        store::partners::update_settings(
-            state.db.pool(),
-            &ctx.partner.id,
-            None,
-            solution.as_ref().map(|s| s.as_deref()),
-        )
-        .await?;
-        crate::services::audit::record(
-            state.db.pool(),
-            &state,
-            &ctx.actor,
-            Some(&ctx.partner.id),
-            "partner.solution_id",
-            ctx.partner.id.as_str(),
-            solution
-                .as_ref()
-                .and_then(|s| s.as_deref())
-                .unwrap_or("(cleared)"),
-        )
-        .await?;
-    }
+    partners::update(&state, &ctx.partner, &update, &ctx.actor).await?;
     let settings = settings_of(&state, &ctx.partner).await?;
     Ok(Json(object(&state, &ctx.partner, &settings)).into_response())
 }

@@ -1035,7 +1035,8 @@ fn inline_message(err: AppError, subject: &str) -> Result<(StatusCode, String), 
         | AppError::Forbidden(_)
         | AppError::RateLimited { .. }
         | AppError::Conflict(_)
-        | AppError::Unavailable) => err.public_message(),
+        | AppError::Unavailable
+        | AppError::StorageFull) => err.public_message(),
         other => return Err(other),
     };
     Ok((status, message))
@@ -1263,13 +1264,9 @@ pub async fn sandbox_alert(
             ));
         }
     };
-    let mut tx = state.db.begin_write().await?;
-    if !crate::services::events::account_alert(&mut tx, &state, &ctx.partner.id, &id, alert).await?
-    {
+    if !crate::services::events::raise_account_alert(&state, &ctx.partner.id, &id, alert).await? {
         return Err(AppError::NotFound);
     }
-    tx.commit().await?;
-    state.webhooks_wakeup.notify_one();
     let jar = session::set_flash(
         jar,
         &state.config,

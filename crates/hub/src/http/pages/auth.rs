@@ -166,7 +166,7 @@ pub fn login_failure(page: LoginPage, err: LoginError) -> Response {
     )
         .into_response();
     if let Some(secs) = retry {
-        crate::error::set_retry_after(&mut response, secs);
+        crate::http::error::set_retry_after(&mut response, secs);
     }
     response
 }

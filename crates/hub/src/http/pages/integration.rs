@@ -317,35 +317,28 @@ pub async fn save_solution_id(
     Form(form): Form<SolutionForm>,
 ) -> Result<Response, AppError> {
     ctx.require_owner()?;
-    let value = form.solution_id.trim().to_owned();
-    if value.chars().count() > 100 || value.chars().any(char::is_control) {
-        let extras = Extras {
-            errors: vec![FieldError::new(
-                "solution_id",
-                "must be at most 100 printable characters",
-            )],
-            form_solution_id: Some(form.solution_id),
-            ..Extras::default()
-        };
-        let page = page(&state, &ctx, extras, SwitchStep::Closed).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    let stored = (!value.is_empty()).then_some(value.as_str());
-    store::partners::update_settings(state.db.pool(), &ctx.partner.id, None, Some(stored)).await?;
-    crate::services::audit::record(
-        state.db.pool(),
+    let solution_id = match domain::SolutionId::parse_optional(&form.solution_id) {
+        Ok(solution_id) => solution_id,
+        Err(error) => {
+            let extras = Extras {
+                errors: vec![error],
+                form_solution_id: Some(form.solution_id),
+                ..Extras::default()
+            };
+            let page = page(&state, &ctx, extras, SwitchStep::Closed).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    crate::services::partners::set_solution_id(
         &state,
+        &ctx.partner.id,
+        solution_id.as_ref(),
         &actor(&ctx, &meta),
-        Some(&ctx.partner.id),
-        "partner.solution_id",
-        ctx.partner.id.as_str(),
-        &value,
     )
     .await?;
-    let message = if value.is_empty() {
-        "Solution ID removed.".to_owned()
-    } else {
-        format!("Solution ID saved: {value}.")
+    let message = match &solution_id {
+        None => "Solution ID removed.".to_owned(),
+        Some(id) => format!("Solution ID saved: {}.", id.as_str()),
     };
     let jar = session::set_flash(jar, &state.config, &message);
     Ok((jar, Redirect::to(&tab(&ctx))).into_response())

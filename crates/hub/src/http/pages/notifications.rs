@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::http::extract::PartnerCtx;
 use crate::http::session;
 use crate::http::views::{Chrome, Shell};
+use crate::services::notifications;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -98,15 +99,7 @@ pub async fn mark_read(
         .find(|(k, _)| k == "next")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    if !store::notifications::mark_read(
-        state.db.pool(),
-        &ctx.partner.id,
-        &ctx.user.id,
-        &id,
-        state.now_ms(),
-    )
-    .await?
-    {
+    if !notifications::mark_read(&state, &ctx.partner.id, &ctx.user.id, &id).await? {
         return Err(AppError::NotFound);
     }
     let next = if next.starts_with(&format!("/partner/{}/", ctx.partner.id)) {
@@ -122,13 +115,7 @@ pub async fn mark_all_read(
     State(state): State<AppState>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let n = store::notifications::mark_all_read(
-        state.db.pool(),
-        &ctx.partner.id,
-        &ctx.user.id,
-        state.now_ms(),
-    )
-    .await?;
+    let n = notifications::mark_all_read(&state, &ctx.partner.id, &ctx.user.id).await?;
     let message = match n {
         0 => "Nothing was unread.".to_owned(),
         1 => "1 notification marked as read.".to_owned(),

@@ -35,13 +35,13 @@ const MAX_MESSAGE_CHARS: usize = 300;
 /// Graph object ids are decimal; anything else would be spliced into a URL path unchecked.
 const MAX_ID_DIGITS: usize = 32;
 
-/// How to reach the Graph API and as whom.
-#[derive(Clone)]
+/// How to reach the Graph API and as whom (the token never prints: it is a `Secret`).
+#[derive(Clone, Debug)]
 pub struct CloudApiConfig {
     /// Versioned Graph API root, e.g. `https://graph.facebook.com/v21.0`.
     pub base_url: String,
     /// A system user access token of the Business Solution Provider's business.
-    pub access_token: String,
+    pub access_token: domain::Secret,
     /// The BSP's Meta business id, which owns the WABAs created here.
     pub business_id: String,
     /// Upper bound for one Graph call, connection and body included.
@@ -56,23 +56,10 @@ impl CloudApiConfig {
     pub fn new(access_token: impl Into<String>, business_id: impl Into<String>) -> Self {
         Self {
             base_url: Self::DEFAULT_BASE_URL.to_owned(),
-            access_token: access_token.into(),
+            access_token: domain::Secret::new(access_token),
             business_id: business_id.into(),
             timeout: Self::DEFAULT_TIMEOUT,
         }
-    }
-}
-
-// Hand-written so that printing a config (e.g. `partnerhub config`, error logs) cannot leak the
-// token.
-impl fmt::Debug for CloudApiConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CloudApiConfig")
-            .field("base_url", &self.base_url)
-            .field("access_token", &"[redacted]")
-            .field("business_id", &self.business_id)
-            .field("timeout", &self.timeout)
-            .finish()
     }
 }
 
@@ -114,7 +101,7 @@ impl CloudApi {
             )));
         }
         let business_id = graph_id("business_id", config.business_id.trim())?.to_owned();
-        let access_token = config.access_token.trim().to_owned();
+        let access_token = config.access_token.expose().trim().to_owned();
         if access_token.is_empty() {
             return Err(ProviderError::Rejected(
                 "cloud_api access_token is required".to_owned(),
@@ -681,7 +668,7 @@ mod tests {
     fn config(server: &MockServer, timeout: Duration) -> CloudApiConfig {
         CloudApiConfig {
             base_url: format!("{}/v21.0/", server.uri()),
-            access_token: TOKEN.to_owned(),
+            access_token: domain::Secret::new(TOKEN),
             business_id: BUSINESS.to_owned(),
             timeout,
         }
@@ -1272,11 +1259,11 @@ mod tests {
                 ..good.clone()
             },
             CloudApiConfig {
-                access_token: " ".into(),
+                access_token: domain::Secret::new(" "),
                 ..good.clone()
             },
             CloudApiConfig {
-                access_token: "tok\nen".into(),
+                access_token: domain::Secret::new("tok\nen"),
                 ..good.clone()
             },
             CloudApiConfig {

@@ -24,6 +24,15 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Options {
     pub smtp_url: Option<String>,
@@ -35,6 +44,8 @@ pub struct Options {
     /// A fixed listen address (e.g. `127.0.0.1:8082`, where the connect button's `local`
     /// environment looks); an ephemeral port otherwise.
     pub bind: Option<SocketAddr>,
+    /// SQLite only: a size limit the test can move (see `store::PageLimit`).
+    pub page_limit: Option<store::PageLimit>,
 }
 
 pub struct TestApp {
@@ -44,7 +55,10 @@ pub struct TestApp {
     pub backend: Backend,
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    /// The SQLite file's directory. `for_each_backend` holds it itself: a test body that uses
+    /// only `app.state` captures only that field, and would otherwise drop the directory (and
+    /// the database file) while the test still runs.
+    dir: Option<tempfile::TempDir>,
     pg: Option<TestDatabase>,
 }
 
@@ -71,6 +85,7 @@ where
     for backend in backends {
         let mut app = TestApp::start(backend, options()).await;
         let pg = app.pg.take();
+        let _dir = app.dir.take();
         let shutdown = app.shutdown.clone();
         body(app).await;
         shutdown.cancel();
@@ -111,13 +126,23 @@ impl TestApp {
         }
         config.dev = options.dev;
         config.whatsapp.sandbox_delay_ms = 0;
-        config.smtp_url = options.smtp_url;
+        config.smtp_url = options.smtp_url.map(domain::SecretUrl::new);
         if let Some(ms) = options.webhook_timeout_ms {
             config.webhooks.timeout_ms = ms;
         }
         let clock = ManualClock::starting_at(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let state = hub::build_state(config, shared).await.expect("app state");
+        let state = match options.page_limit {
+            Some(limit) => {
+                let db = store::Db::connect_with(config.database_url.expose(), limit)
+                    .await
+                    .expect("database");
+                db.migrate().await.expect("migrations");
+                hub::build_state_on(db, config, shared).await
+            }
+            None => hub::build_state(config, shared).await,
+        }
+        .expect("app state");
         let shutdown = CancellationToken::new();
         let router =
             hub::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -134,7 +159,7 @@ impl TestApp {
             backend,
             shutdown,
             server,
-            _dir: dir,
+            dir: Some(dir),
             pg,
         }
     }

@@ -2,6 +2,8 @@
 //! (so the account switcher shows), a Client Hub user of a demo client, and a staff login. Safe
 //! to run again: rows are created when missing and the demo passwords are set to the one printed.
 
+mod accounts;
+
 use crate::error::AppError;
 use crate::passwords;
 use crate::services::audit::{self, Actor};
@@ -56,17 +58,21 @@ async fn ensure_partner(
         return Ok(existing.id);
     }
     let id = PartnerId::generate();
-    store::partners::create(
-        state.db.pool(),
-        &NewPartner {
-            id: &id,
-            name,
-            currency,
-            payment_model,
-        },
-        state.now_ms(),
-    )
-    .await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::partners::create(
+            &mut *tx,
+            &NewPartner {
+                id: &id,
+                name,
+                currency,
+                payment_model,
+            },
+            state.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     audit::record(
         state.db.pool(),
         state,
@@ -230,7 +236,13 @@ async fn ensure_client_hub(
     let Some(user) = store::users::by_email(pool, &Email::parse(CLIENT_HUB_LOGIN)?).await? else {
         return Ok(());
     };
-    store::client_users::add(pool, demo, &client_id, &user.id, state.now_ms()).await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        let written =
+            store::client_users::add(&mut *tx, demo, &client_id, &user.id, state.now_ms()).await?;
+        tx.commit().await?;
+        written
+    };
     let (Some(partner), Some(client), Some(waba)) = (
         store::partners::get(pool, demo).await?,
         store::clients::get(pool, demo, &client_id).await?,
@@ -304,19 +316,23 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
         &[(&demo, Role::Owner), (&other, Role::Member)],
     )
     .await?;
-    store::staff::upsert(
-        state.db.pool(),
-        &Email::parse("staff@demo.test")?,
-        "Sam Staff",
-        &hash,
-        state.now_ms(),
-    )
-    .await?;
+    {
+        let mut tx = state.db.begin_write().await?;
+        store::staff::upsert(
+            &mut *tx,
+            &Email::parse("staff@demo.test")?,
+            "Sam Staff",
+            &hash,
+            state.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
     ensure_pending_invitation(state, &demo).await?;
     ensure_demo_webhook(state, &demo).await?;
     ensure_demo_redirect(state, &demo).await?;
     ensure_demo_profile(state, &demo).await?;
-    crate::services::demo_accounts::seed(state, &demo, &other).await?;
+    accounts::seed(state, &demo, &other).await?;
     ensure_client_hub(state, &demo, &other, &hash).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {

@@ -174,16 +174,20 @@ async fn drive(
         conn.commit().await?;
     }
     if target == ChannelStatus::Running && phone.ends_with('3') {
-        store::channels::set_provider_facts(
-            state.db.pool(),
-            &partner.id,
-            &channel.id,
-            None,
-            QualityRating::Yellow.as_str(),
-            None,
-            clock.now_ms(),
-        )
-        .await?;
+        {
+            let mut tx = state.db.begin_write().await?;
+            store::channels::set_provider_facts(
+                &mut *tx,
+                &partner.id,
+                &channel.id,
+                None,
+                QualityRating::Yellow.as_str(),
+                None,
+                clock.now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
         // Falling quality comes with Meta's warnings: the bell and the deliveries page show them.
         if phone.ends_with("13") {
             let mut tx = state.db.begin_write().await?;

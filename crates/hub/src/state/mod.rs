@@ -1,10 +1,14 @@
-//! `AppState`: everything a request, a job or a command needs, built once and shared.
+//! `AppState`: everything a request, a job or a command needs, built once and shared, and the
+//! in-process caches it holds.
+
+pub mod dev_sink;
+pub mod key_cache;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::providers::mail::Mailer;
+use crate::providers::webhook_client::WebhookClient;
 use crate::providers::whatsapp::WhatsAppProvider;
-use crate::services::webhook_client::WebhookClient;
 use domain::throttle::Throttle;
 use std::sync::{Arc, Mutex};
 use store::Db;
@@ -23,7 +27,7 @@ pub struct Inner {
     pub whatsapp: Arc<dyn WhatsAppProvider>,
     pub login_throttle: LoginThrottle,
     /// Recently seen partner API keys, so a busy integration costs no lookup per request.
-    pub key_cache: crate::services::api_keys::KeyCache,
+    pub key_cache: key_cache::KeyCache,
     /// Wakes the job runner when work is enqueued in this process.
     pub jobs_wakeup: Notify,
     /// Reaches partners' webhook and redirect URLs (SSRF-guarded outside development mode).
@@ -31,7 +35,7 @@ pub struct Inner {
     /// Wakes the webhook dispatcher when events are enqueued or resent in this process.
     pub webhooks_wakeup: Notify,
     /// What the development-mode webhook sink received (empty outside development mode).
-    pub dev_sink: crate::services::dev_sink::DevSink,
+    pub dev_sink: dev_sink::DevSink,
 }
 
 /// Failed logins are limited per account and per client address; both must allow an attempt.
@@ -79,11 +83,11 @@ impl AppState {
             mailer,
             whatsapp,
             login_throttle: LoginThrottle::new(),
-            key_cache: crate::services::api_keys::KeyCache::default(),
+            key_cache: key_cache::KeyCache::default(),
             jobs_wakeup: Notify::new(),
             webhook_client,
             webhooks_wakeup: Notify::new(),
-            dev_sink: crate::services::dev_sink::DevSink::default(),
+            dev_sink: dev_sink::DevSink::default(),
         }))
     }
 
