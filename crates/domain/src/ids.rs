@@ -95,6 +95,19 @@ macro_rules! internal_id {
                 f.write_str(&self.0)
             }
         }
+
+        /// Read back only what `parse` accepts (typed path parameters, for one).
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(&raw).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        concat!("malformed ", stringify!($name), " {:?}"),
+                        raw
+                    ))
+                })
+            }
+        }
     };
 }
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod calendar;
 pub mod channel;
 pub mod field;
 pub mod ids;

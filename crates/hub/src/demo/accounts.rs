@@ -5,8 +5,8 @@
 
 use crate::clock::{Clock, ManualClock};
 use crate::error::AppError;
+use crate::services::accounts::{self, ClientRequest, NumberRequest};
 use crate::services::audit::Actor;
-use crate::services::whatsapp::{self, ClientRequest, NumberRequest};
 use crate::state::AppState;
 use domain::{ChannelStatus, PartnerId, QualityRating, VerificationMethod};
 use std::sync::Arc;
@@ -117,7 +117,7 @@ async fn drive(
     let actor = Actor::System;
     let request = NumberRequest::parse(phone, name, Some(VerificationMethod::Sms.as_str()), None)
         .map_err(AppError::Validation)?;
-    let channel = whatsapp::add_number(state, partner, client, &request, &actor).await?;
+    let channel = accounts::add_number(state, partner, client, &request, &actor).await?;
     clock.advance_ms(7 * 60_000);
     if target == ChannelStatus::Error {
         let mut conn = state.db.begin_write().await?;
@@ -143,9 +143,9 @@ async fn drive(
     // A wrong code first now and then, as people do.
     if phone.ends_with('7') {
         let _ =
-            whatsapp::verify_number(state, partner, client, &channel.id, "123456", &actor).await;
+            accounts::verify_number(state, partner, client, &channel.id, "123456", &actor).await;
     }
-    whatsapp::verify_number(state, partner, client, &channel.id, "000000", &actor).await?;
+    accounts::verify_number(state, partner, client, &channel.id, "000000", &actor).await?;
     if target == ChannelStatus::Verified {
         return Ok(());
     }
@@ -153,11 +153,11 @@ async fn drive(
     crate::jobs::run_due(state).await?;
     if target == ChannelStatus::PendingDeletion {
         // Requested this month (on the real clock), so it stays pending until the month ends.
-        whatsapp::set_cancellation(now_state, partner, client, &channel.id, true, &actor).await?;
+        accounts::set_cancellation(now_state, partner, client, &channel.id, true, &actor).await?;
     }
     if target == ChannelStatus::Cancelled {
         clock.advance_ms(12 * 3_600_000);
-        whatsapp::set_cancellation(state, partner, client, &channel.id, true, &actor).await?;
+        accounts::set_cancellation(state, partner, client, &channel.id, true, &actor).await?;
         clock.advance_ms(12 * 3_600_000);
         let mut conn = state.db.begin_write().await?;
         crate::services::events::transition(
@@ -225,7 +225,7 @@ pub async fn seed(state: &AppState, demo: &PartnerId, other: &PartnerId) -> Resu
     let mut clients = Vec::new();
     for (name, country) in CLIENTS {
         clients.push(
-            whatsapp::create_client(
+            accounts::create_client(
                 &past,
                 &partner,
                 &client_request(name, country)?,
@@ -247,7 +247,7 @@ pub async fn seed(state: &AppState, demo: &PartnerId, other: &PartnerId) -> Resu
     for index in 56..60 {
         let request = NumberRequest::parse(&demo_phone(index), "New Line", None, None)
             .map_err(AppError::Validation)?;
-        whatsapp::add_number(
+        accounts::add_number(
             state,
             &partner,
             &clients[index % clients.len()],
@@ -267,7 +267,7 @@ pub async fn seed(state: &AppState, demo: &PartnerId, other: &PartnerId) -> Resu
             .iter()
             .enumerate()
         {
-            let client = whatsapp::create_client(
+            let client = accounts::create_client(
                 &past,
                 &other,
                 &client_request(name, country)?,

@@ -6,47 +6,44 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{ClientCtx, ClientMeta, CurrentUser, Form};
+use crate::http::extract::{ClientCtx, ClientMeta, CurrentUser, Form, Ids};
 use crate::http::pages::auth::MessagePage;
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, ClientShell, FieldErrors};
 use crate::services::audit::Actor;
-use crate::services::{api_keys, client_hub, partner_change, whatsapp};
+use crate::services::{accounts, api_keys, client_hub, partner_change};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use domain::{ChannelId, ChannelStatus, PaymentModel};
+use domain::{ChannelId, ChannelStatus, ClientId, PaymentModel};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/client", get(home))
-        .route("/client/{client_id}", get(numbers))
-        .route(
+/// The Client Hub: a client's own numbers, keys, cancellations and partner changes.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/client", home)
+        .get("/client/{client_id}", numbers)
+        .post(
             "/client/{client_id}/numbers/{channel_id}/permission",
-            post(set_permission),
+            set_permission,
         )
-        .route(
+        .post(
             "/client/{client_id}/numbers/{channel_id}/api-key",
-            post(create_key),
+            create_key,
         )
-        .route(
-            "/client/{client_id}/numbers/{channel_id}/cancel",
-            post(cancel),
-        )
-        .route(
+        .post("/client/{client_id}/numbers/{channel_id}/cancel", cancel)
+        .post(
             "/client/{client_id}/numbers/{channel_id}/withdraw-cancellation",
-            post(withdraw_cancellation),
+            withdraw_cancellation,
         )
-        .route("/client/{client_id}/partner-change", post(request_change))
-        .route(
+        .post("/client/{client_id}/partner-change", request_change)
+        .post(
             "/client/{client_id}/partner-change/{request_id}/withdraw",
-            post(withdraw_change),
+            withdraw_change,
         )
 }
 
@@ -211,7 +208,7 @@ async fn render(
             } else {
                 Vec::new()
             };
-            let cancels_on = format_ms(whatsapp::next_month_start_ms(
+            let cancels_on = format_ms(domain::calendar::next_month_start_ms(
                 c.cancellation_requested_ms
                     .unwrap_or_else(|| state.now_ms()),
             ));
@@ -304,10 +301,6 @@ pub async fn numbers(
     Ok((jar, page).into_response())
 }
 
-fn channel_id(raw: &str) -> Result<ChannelId, AppError> {
-    ChannelId::parse(raw).map_err(|_| AppError::NotFound)
-}
-
 /// Errors a person can act on are shown next to the number; the rest are error pages.
 fn inline(err: AppError) -> Result<String, AppError> {
     match err {
@@ -369,10 +362,9 @@ pub async fn set_permission(
     State(state): State<AppState>,
     meta: ClientMeta,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(ClientId, ChannelId)>,
     Form(form): Form<PermissionForm>,
 ) -> Result<Response, AppError> {
-    let id = channel_id(&id)?;
     let grant = match form.grant.as_str() {
         "1" | "true" => true,
         "0" | "false" => false,
@@ -414,9 +406,8 @@ pub async fn create_key(
     ctx: ClientCtx,
     State(state): State<AppState>,
     meta: ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(ClientId, ChannelId)>,
 ) -> Result<Response, AppError> {
-    let id = channel_id(&id)?;
     match api_keys::create_client_channel_key(
         &state,
         &ctx.partner,
@@ -427,7 +418,7 @@ pub async fn create_key(
     .await
     {
         Ok(created) => {
-            let phone = whatsapp::client_channel(&state, &ctx.partner, &ctx.client.id, &id)
+            let phone = accounts::client_channel(&state, &ctx.partner, &ctx.client.id, &id)
                 .await?
                 .phone_number;
             let page = render(
@@ -455,11 +446,10 @@ async fn cancellation(
     state: AppState,
     meta: ClientMeta,
     jar: CookieJar,
-    id: String,
+    id: ChannelId,
     enabled: bool,
 ) -> Result<Response, AppError> {
-    let id = channel_id(&id)?;
-    match whatsapp::set_cancellation(
+    match accounts::set_cancellation(
         &state,
         &ctx.partner,
         &ctx.client.id,
@@ -492,7 +482,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     meta: ClientMeta,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(ClientId, ChannelId)>,
 ) -> Result<Response, AppError> {
     cancellation(ctx, state, meta, jar, id, true).await
 }
@@ -502,7 +492,7 @@ pub async fn withdraw_cancellation(
     State(state): State<AppState>,
     meta: ClientMeta,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(ClientId, ChannelId)>,
 ) -> Result<Response, AppError> {
     cancellation(ctx, state, meta, jar, id, false).await
 }

@@ -2,22 +2,20 @@
 //! document (no JavaScript, no CDN), readable without logging in.
 
 use crate::http::api;
-use crate::state::AppState;
+use crate::http::routes::Routes;
 use askama::Template;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use serde_json::Value;
 use std::sync::LazyLock;
 
 const CSS: &str = include_str!("../../assets/docs/docs.css");
 
 /// `/docs` and its stylesheet.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/docs", get(page))
-        .route("/docs/docs.css", get(stylesheet))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/docs", page)
+        .get("/docs/docs.css", stylesheet)
 }
 
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::http::session;
+use crate::services::audit::Actor;
 pub use crate::services::audit::ClientMeta;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
@@ -114,16 +115,36 @@ pub struct PartnerCtx {
     pub unread: i64,
     /// The Client Hub accounts of the same person, which the account switcher offers too.
     pub client_accounts: Vec<ClientAccount>,
+    /// Where the request comes from, for the audit log.
+    pub meta: ClientMeta,
 }
 
 impl PartnerCtx {
-    pub fn require_owner(&self) -> Result<(), AppError> {
-        if self.role.is_owner() {
-            Ok(())
+    /// The person behind a change, as the audit log records them.
+    pub fn actor(&self) -> Actor {
+        Actor::User {
+            id: self.user.id.to_string(),
+            ip: self.meta.ip.clone(),
+        }
+    }
+}
+
+/// `PartnerCtx` of an Owner: a Member is refused (403) before the handler runs.
+#[derive(Clone, Debug)]
+pub struct RequireOwner(pub PartnerCtx);
+
+impl FromRequestParts<AppState> for RequireOwner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ctx = PartnerCtx::from_request_parts(parts, state).await?;
+        if ctx.role.is_owner() {
+            Ok(RequireOwner(ctx))
         } else {
             Err(AppError::Forbidden(
                 "Only Owners of this partner can do this. Ask an Owner to do it or to make you an Owner.".into(),
-            ))
+            )
+            .into_response())
         }
     }
 }
@@ -154,6 +175,7 @@ impl FromRequestParts<AppState> for PartnerCtx {
         let client_accounts = store::client_users::of_user(state.db.pool(), &current.user.id)
             .await
             .map_err(|e| AppError::from(e).into_response())?;
+        let Ok(meta) = ClientMeta::from_request_parts(parts, state).await;
         Ok(PartnerCtx {
             partner: here.partner.clone(),
             role: here.role,
@@ -161,6 +183,7 @@ impl FromRequestParts<AppState> for PartnerCtx {
             memberships,
             unread,
             client_accounts,
+            meta,
         })
     }
 }
@@ -289,5 +312,25 @@ where
                 ),
             }),
         }
+    }
+}
+
+/// Path parameters parsed once into typed ids (`Ids<(PartnerId, ChannelId)>`): a malformed id
+/// names nothing, so the page is "not found".
+#[derive(Debug)]
+pub struct Ids<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Ids<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(ids)| Ids(ids))
+            .map_err(|_| AppError::NotFound.into_response())
     }
 }

@@ -10,38 +10,31 @@ use crate::error::AppError;
 use crate::http::client_hub::{actor, brand_name};
 use crate::http::extract::{ClientCtx, ClientMeta, CurrentUser, Form};
 use crate::http::onboarding::{Brand, MigrationCodeScreen, MigrationForm, MigrationScreen, Mode};
+use crate::http::routes::Routes;
 use crate::http::views::{Chrome, FieldErrors};
-use crate::services::{migration, profile, whatsapp};
+use crate::services::{accounts, migration, profile};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use domain::{ChannelId, ChannelStatus, PartnerId, VerificationMethod};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/client/{client_id}/migrate", get(hub_form).post(hub_start))
-        .route(
-            "/client/{client_id}/migrate/{channel_id}",
-            get(hub_progress),
-        )
-        .route(
-            "/client/{client_id}/migrate/{channel_id}/code",
-            post(hub_code),
-        )
-        .route(
-            "/dashboard/app/{partner_id}/migrate",
-            get(onboarding_form).post(onboarding_start),
-        )
-        .route(
+/// Bringing a number from another provider: from the Client Hub and from onboarding.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/client/{client_id}/migrate", hub_form)
+        .post("/client/{client_id}/migrate", hub_start)
+        .get("/client/{client_id}/migrate/{channel_id}", hub_progress)
+        .post("/client/{client_id}/migrate/{channel_id}/code", hub_code)
+        .get("/dashboard/app/{partner_id}/migrate", onboarding_form)
+        .post("/dashboard/app/{partner_id}/migrate", onboarding_start)
+        .get(
             "/dashboard/app/{partner_id}/migrate/{channel_id}",
-            get(onboarding_progress),
+            onboarding_progress,
         )
-        .route(
+        .post(
             "/dashboard/app/{partner_id}/migrate/{channel_id}/code",
-            post(onboarding_code),
+            onboarding_code,
         )
 }
 
@@ -299,7 +292,7 @@ async fn start(
         error,
         back_href: None,
     };
-    let request = match whatsapp::NumberRequest::parse(
+    let request = match accounts::NumberRequest::parse(
         &form.phone_number,
         &form.phone_name,
         Some(&form.verification_method),
@@ -351,7 +344,7 @@ async fn progress_page(
     outcome: CodeOutcome,
 ) -> Result<Response, AppError> {
     let ctx = &base.ctx;
-    let c = whatsapp::client_channel(state, &ctx.partner, &ctx.client.id, channel).await?;
+    let c = accounts::client_channel(state, &ctx.partner, &ctx.client.id, channel).await?;
     if !c.is_migrated {
         return Err(AppError::NotFound);
     }
@@ -386,7 +379,7 @@ async fn progress_page(
         code: outcome.code,
         error: outcome.error,
         sandbox_hint: state.config.dev && state.whatsapp.shows_codes(),
-        attempts_left: (whatsapp::MAX_WRONG_CODES - c.verification_attempts).max(0),
+        attempts_left: (accounts::MAX_WRONG_CODES - c.verification_attempts).max(0),
         locked_until: c.locked_until_ms.filter(|u| *u > now).map(format_ms),
         done_href: format!("/client/{}", ctx.client.id),
     };

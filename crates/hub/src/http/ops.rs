@@ -1,6 +1,7 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
 use crate::http::extract::StaffCtx;
+use crate::http::routes::Routes;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -9,6 +10,14 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
+
+/// Health, readiness and metrics (metrics need a staff login here; see `admin_router`).
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/metrics", metrics_for_staff)
+}
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

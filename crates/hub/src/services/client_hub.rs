@@ -10,8 +10,8 @@
 //! its own key in the Client Hub.
 
 use crate::error::AppError;
+use crate::services::accounts;
 use crate::services::audit::{self, Actor};
-use crate::services::whatsapp;
 use crate::state::AppState;
 use domain::listing::{FilterValue, ListQuery, MAX_LIMIT, SortKey};
 use domain::{ChannelId, ClientId, PaymentModel, partner_permission};
@@ -49,7 +49,7 @@ pub async fn set_permission(
     grant: bool,
     actor: &Actor,
 ) -> Result<ChannelView, AppError> {
-    let channel = whatsapp::client_channel(state, partner, client, id).await?;
+    let channel = accounts::client_channel(state, partner, client, id).await?;
     if partner.payment_model == PaymentModel::PartnerPayment {
         return Err(AppError::Unprocessable(format!(
             "{} pays for this number (Partner-Payment), so it always has permission to manage its API keys.",
@@ -117,5 +117,5 @@ pub async fn set_permission(
     )
     .await?;
     tx.commit().await?;
-    whatsapp::client_channel(state, partner, client, id).await
+    accounts::client_channel(state, partner, client, id).await
 }

@@ -7,13 +7,12 @@
 //! lock exactly like verification codes.
 
 use crate::error::AppError;
+use crate::services::accounts::{self, Arrival, NumberRequest};
 use crate::services::audit::{self, Actor};
 use crate::services::events;
-use crate::services::whatsapp::{self, NumberRequest};
 use crate::state::AppState;
-use domain::webhook_event::EventType;
-use domain::{ChannelId, ChannelStatus, ClientId, FieldError, QualityRating, partner_permission};
-use store::channels::{ChannelView, NewChannel};
+use domain::{ChannelId, ChannelStatus, ClientId, FieldError};
+use store::channels::ChannelView;
 use store::partners::Partner;
 
 /// The number is on the platform already (with this partner or another): a migration brings
@@ -37,7 +36,7 @@ pub async fn start(
     actor: &Actor,
 ) -> Result<ChannelView, AppError> {
     let pool = state.db.pool();
-    let client = whatsapp::client(state, partner, client_id).await?;
+    let client = accounts::client(state, partner, client_id).await?;
     let live = store::channels::count_live_for_client(pool, &partner.id, client_id).await?;
     if live >= client.max_channels {
         return Err(AppError::Unprocessable(format!(
@@ -64,60 +63,28 @@ pub async fn start(
             partner.name
         )));
     }
-    let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
     let waba_id = match existing_waba {
         Some(waba) => waba.id,
-        None => whatsapp::new_waba(&mut tx, partner, &client, now).await?,
+        None => accounts::new_waba(&mut tx, partner, &client, state.now_ms()).await?,
     };
-    let permission = partner_permission(partner.payment_model, false);
-    let search = whatsapp::search_text(&request.phone, &request.display_name, &client);
-    let mut id = ChannelId::generate();
-    let mut tries = 0;
-    loop {
-        let new = NewChannel {
-            id: &id,
-            client_id,
-            waba_id: &waba_id,
-            phone_number: request.phone.as_str(),
-            phone_name: &request.display_name,
-            verification_method: request.method.as_str(),
-            status: ChannelStatus::MigrationRequested,
-            account_mode: "live",
-            hosting_type: &settings.default_hosting_type,
-            data_storage_region: settings.default_data_storage_region.as_deref(),
-            partner_permission: permission.as_str(),
-            quality_rating: QualityRating::Unknown.as_str(),
-            is_migrated: true,
-            search_text: &search,
-        };
-        match store::channels::create(&mut tx, &partner.id, &new, "migration requested", now).await
-        {
-            Ok(true) => break,
-            Ok(false) => {
-                tries = whatsapp::id_taken(tries)?;
-                id = ChannelId::generate();
-            }
-            Err(e) if e.is_conflict() => return Err(already_here(request.phone.as_str())),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    whatsapp::enqueue_progress(&mut tx, state, partner, &id).await?;
-    events::channel_event(&mut tx, state, &partner.id, &id, EventType::ChannelCreated).await?;
-    audit::record(
-        &mut *tx,
+    let conflict = || already_here(request.phone.as_str());
+    let id = accounts::insert_channel(
+        &mut tx,
         state,
+        partner,
+        &client,
+        &waba_id,
+        request,
+        Arrival::Migrated,
         actor,
-        Some(&partner.id),
-        "channel.migrate",
-        id.as_str(),
-        request.phone.as_str(),
+        conflict,
     )
     .await?;
     tx.commit().await?;
     state.jobs_wakeup.notify_one();
     state.webhooks_wakeup.notify_one();
-    whatsapp::channel(state, partner, &id).await
+    accounts::channel(state, partner, &id).await
 }
 
 /// The migration code the number received: right, and the number is live here.
@@ -129,13 +96,13 @@ pub async fn submit_code(
     code: &str,
     actor: &Actor,
 ) -> Result<ChannelView, AppError> {
-    let channel = whatsapp::client_channel(state, partner, client_id, id).await?;
+    let channel = accounts::client_channel(state, partner, client_id, id).await?;
     if channel.status == ChannelStatus::MigrationRequested {
         return Err(AppError::Unprocessable(
             "The migration code is still on its way; wait until the page asks for it.".into(),
         ));
     }
-    whatsapp::check_code(
+    accounts::check_code(
         state,
         partner,
         &channel,
@@ -148,12 +115,12 @@ pub async fn submit_code(
         .whatsapp
         .register(&number_id)
         .await
-        .map_err(whatsapp::provider_error)?;
+        .map_err(accounts::provider_error)?;
     let facts = state
         .whatsapp
         .number_facts(&number_id)
         .await
-        .map_err(whatsapp::provider_error)?;
+        .map_err(accounts::provider_error)?;
     let now = state.now_ms();
     let mut tx = state.db.begin_write().await?;
     store::channels::set_provider_facts(
@@ -194,5 +161,5 @@ pub async fn submit_code(
     .await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
-    whatsapp::channel(state, partner, id).await
+    accounts::channel(state, partner, id).await
 }

@@ -1,6 +1,7 @@
 //! Use cases shared by pages, the API, jobs and the command line. Rules live here, not in
 //! handlers; SQL lives in `store`, not here.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -16,4 +17,3 @@ pub mod profile;
 pub mod tasks;
 pub mod users;
 pub mod webhooks;
-pub mod whatsapp;

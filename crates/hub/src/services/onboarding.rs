@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::services::audit::ClientMeta;
 use crate::services::audit::{self, Actor};
 use crate::services::auth::{self, Login};
-use crate::services::{profile, whatsapp};
+use crate::services::{accounts, profile};
 use crate::state::AppState;
 use domain::listing::{FilterValue, ListQuery, SortKey};
 use domain::onboarding::{client_may_add_numbers, redirect_base, redirect_with_result};
@@ -108,7 +108,7 @@ pub async fn sign_up(
     let password = NewPassword::parse(&input.password, &input.password)
         .map_err(|e| errors.push(e))
         .ok();
-    let request = whatsapp::ClientRequest::parse(
+    let request = accounts::ClientRequest::parse(
         &input.company,
         Some(input.company.clone()),
         None,
@@ -162,7 +162,7 @@ pub async fn sign_up(
         ip: meta.ip.clone(),
     };
     let client =
-        whatsapp::create_client_in(&mut tx, state, &public.partner, &request, &actor).await?;
+        accounts::create_client_in(&mut tx, state, &public.partner, &request, &actor).await?;
     store::client_users::add(&mut *tx, &public.partner.id, &client, &user.id, now).await?;
     audit::record(
         &mut *tx,
@@ -198,7 +198,7 @@ pub async fn add_client_for_user(
     partner_payload: Option<&str>,
     meta: &ClientMeta,
 ) -> Result<ClientId, AppError> {
-    let request = whatsapp::ClientRequest::parse(
+    let request = accounts::ClientRequest::parse(
         company,
         Some(company.to_owned()),
         None,
@@ -234,7 +234,7 @@ pub async fn add_client_for_user(
     };
     let mut tx = state.db.begin_write().await?;
     let client =
-        whatsapp::create_client_in(&mut tx, state, &public.partner, &request, &actor).await?;
+        accounts::create_client_in(&mut tx, state, &public.partner, &request, &actor).await?;
     store::client_users::add(
         &mut *tx,
         &public.partner.id,
@@ -320,7 +320,7 @@ pub async fn visitor(
     else {
         return Ok(Visitor::NoClientHere(user));
     };
-    let client = whatsapp::client(state, &public.partner, &chosen).await?;
+    let client = accounts::client(state, &public.partner, &chosen).await?;
     let session_started = store::sessions::created_ms(pool, &session).await?;
     let new_signup =
         session_started.is_some_and(|started| client.created_ms + NEW_CLIENT_SLACK_MS >= started);
@@ -373,7 +373,7 @@ pub async fn requested_number(
     .await?;
     for id in clients {
         let mut candidate = visit.clone();
-        candidate.client = whatsapp::client(state, &visit.public.partner, &id).await?;
+        candidate.client = accounts::client(state, &visit.public.partner, &id).await?;
         if let Some(found) = numbers(state, &candidate)
             .await?
             .into_iter()
@@ -398,13 +398,13 @@ pub fn add_refused_message(public: &PublicPartner) -> String {
 pub async fn add_number(
     state: &AppState,
     visit: &ClientVisit,
-    request: &whatsapp::NumberRequest,
+    request: &accounts::NumberRequest,
     meta: &ClientMeta,
 ) -> Result<ChannelView, AppError> {
     if !visit.may_add_numbers() {
         return Err(AppError::Forbidden(add_refused_message(&visit.public)));
     }
-    whatsapp::add_number(
+    accounts::add_number(
         state,
         &visit.public.partner,
         &visit.client.id,
@@ -422,7 +422,7 @@ pub async fn verify_number(
     code: &str,
     meta: &ClientMeta,
 ) -> Result<ChannelView, AppError> {
-    whatsapp::verify_number(
+    accounts::verify_number(
         state,
         &visit.public.partner,
         &visit.client.id,

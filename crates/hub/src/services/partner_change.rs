@@ -16,7 +16,7 @@
 
 use crate::error::AppError;
 use crate::services::audit::{self, Actor};
-use crate::services::{events, mail, tasks, whatsapp};
+use crate::services::{events, mail, tasks};
 use crate::state::AppState;
 use domain::webhook_event::EventType;
 use domain::{ChannelStatus, ClientId, FieldError, PartnerId, UserId, WabaId, partner_permission};
@@ -320,7 +320,7 @@ async fn requeue(
                     channel_id,
                 };
                 let requested = channel.cancellation_requested_ms.unwrap_or(now_ms);
-                let at = whatsapp::next_month_start_ms(requested);
+                let at = domain::calendar::next_month_start_ms(requested);
                 tasks::enqueue(conn, &job, &Schedule::at(at), now_ms).await?;
             }
             _ => {}

@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
+use hub::services::accounts::{self, ClientRequest, NumberRequest};
 use hub::services::audit::Actor;
-use hub::services::whatsapp::{self, ClientRequest, NumberRequest};
 
 use crate::support::app::{Backend, Options, PASSWORD, PartnerId, Role, TestApp, path_of};
 use crate::support::browser::{self, Browser};
@@ -69,7 +69,7 @@ async fn background_numbers(app: &TestApp, demo: &PartnerId) {
         Default::default(),
     )
     .unwrap();
-    let globex = whatsapp::create_client(&app.state, &partner, &request, &Actor::System)
+    let globex = accounts::create_client(&app.state, &partner, &request, &Actor::System)
         .await
         .unwrap();
     for (i, name) in ["Globex Sales", "Globex Care", "Globex Orders", "Globex HR"]
@@ -78,13 +78,13 @@ async fn background_numbers(app: &TestApp, demo: &PartnerId) {
     {
         let number = NumberRequest::parse(&format!("+4415123456{i:02}"), name, None, None).unwrap();
         let channel =
-            whatsapp::add_number(&app.state, &partner, &globex.id, &number, &Actor::System)
+            accounts::add_number(&app.state, &partner, &globex.id, &number, &Actor::System)
                 .await
                 .unwrap();
         app.clock.advance_ms(60_000);
         if i < 2 {
             settle(app).await;
-            whatsapp::verify_number(
+            accounts::verify_number(
                 &app.state,
                 &partner,
                 &globex.id,

@@ -5,8 +5,8 @@
 
 use crate::support::app::{Backend, Options, PartnerId, Role, TestApp, for_each_backend, path_of};
 use domain::{ChannelId, ChannelStatus, ClientId};
+use hub::services::accounts::{self, ClientRequest, NumberRequest};
 use hub::services::audit::Actor;
-use hub::services::whatsapp::{self, ClientRequest, NumberRequest};
 use store::clients::{ContactInfo, ContactUser, MetaInfo};
 use store::partners::Partner;
 
@@ -58,7 +58,7 @@ async fn client(
         MetaInfo::default(),
     )
     .unwrap();
-    whatsapp::create_client(&app.state, partner, &request, &Actor::System)
+    accounts::create_client(&app.state, partner, &request, &Actor::System)
         .await
         .unwrap()
         .id
@@ -72,7 +72,7 @@ async fn number(
     name: &str,
 ) -> ChannelId {
     let request = NumberRequest::parse(phone, name, Some("sms"), None).unwrap();
-    whatsapp::add_number(&app.state, partner, client, &request, &Actor::System)
+    accounts::add_number(&app.state, partner, client, &request, &Actor::System)
         .await
         .unwrap()
         .id
@@ -88,10 +88,10 @@ async fn settle(app: &TestApp) {
 }
 
 async fn verify_by_service(app: &TestApp, partner: &Partner, channel: &ChannelId) {
-    let view = whatsapp::channel(&app.state, partner, channel)
+    let view = accounts::channel(&app.state, partner, channel)
         .await
         .unwrap();
-    whatsapp::verify_number(
+    accounts::verify_number(
         &app.state,
         partner,
         &view.client_id,
@@ -104,7 +104,7 @@ async fn verify_by_service(app: &TestApp, partner: &Partner, channel: &ChannelId
 }
 
 async fn status_of(app: &TestApp, partner: &Partner, channel: &ChannelId) -> ChannelStatus {
-    whatsapp::channel(&app.state, partner, channel)
+    accounts::channel(&app.state, partner, channel)
         .await
         .unwrap()
         .status
@@ -516,7 +516,7 @@ async fn the_list_keeps_filters_search_sort_and_page_in_the_url() {
 }
 
 async fn seed_many(app: &TestApp, p: &Partner, client: &ClientId, first: ChannelId, count: usize) {
-    let template = whatsapp::channel(&app.state, p, &first).await.unwrap();
+    let template = accounts::channel(&app.state, p, &first).await.unwrap();
     let mut tx = app.state.db.begin_write().await.unwrap();
     for i in 0..count {
         let id = ChannelId::generate();
@@ -872,7 +872,7 @@ async fn another_partner_reaches_none_of_the_account_pages() {
                 .len(),
             1
         );
-        let (list, total) = whatsapp::channels(
+        let (list, total) = accounts::channels(
             &app.state,
             &p,
             &domain::ListQuery {
@@ -887,7 +887,7 @@ async fn another_partner_reaches_none_of_the_account_pages() {
         .unwrap();
         assert_eq!((list.len(), total), (1, 1), "no number was added to Demo");
         let o = partner(&app, &other).await;
-        let (_, theirs) = whatsapp::clients(
+        let (_, theirs) = accounts::clients(
             &app.state,
             &o,
             &domain::ListQuery {

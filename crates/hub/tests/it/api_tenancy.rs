@@ -68,69 +68,50 @@ async fn other_partners_credentials_never_reach_demo_data() {
 
         let d = &demo.partner;
         let (c, ch) = (&demo.client, &demo.channel);
-        let routes: Vec<(&str, String, Option<Value>)> = vec![
-            ("GET", format!("/partners/{d}"), None),
-            (
-                "PATCH",
-                format!("/partners/{d}"),
-                Some(json!({"brand_name": "pwned"})),
-            ),
-            ("GET", format!("/partners/{d}/clients"), None),
-            (
-                "POST",
-                format!("/partners/{d}/clients"),
-                Some(json!({"name": "Intruder"})),
-            ),
-            ("GET", format!("/partners/{d}/clients/{c}"), None),
-            (
-                "PATCH",
-                format!("/partners/{d}/clients/{c}"),
-                Some(json!({"max_channels": 1})),
-            ),
-            (
-                "GET",
-                format!("/partners/{d}/clients/{c}/shared_client_numbers"),
-                None,
-            ),
-            (
-                "POST",
-                format!("/partners/{d}/account_sharing/clients"),
-                Some(json!({"name": "Intruder", "email": "i@x.test", "user_name": "I"})),
-            ),
-            (
-                "POST",
-                format!("/partners/{d}/clients/{c}/channels"),
-                Some(json!({"phone_number": "+4915123450002", "phone_name": "X"})),
-            ),
-            (
-                "POST",
-                format!("/partners/{d}/clients/{c}/channels/{ch}/verify"),
-                Some(json!({"code": "000000"})),
-            ),
-            (
-                "POST",
-                format!("/partners/{d}/clients/{c}/channels/{ch}/control/cancellation_request"),
-                Some(json!({"enabled": true})),
-            ),
-            (
-                "POST",
-                format!("/partners/{d}/clients/{c}/channels/{ch}/control/reactivate"),
-                None,
-            ),
-            ("GET", format!("/partners/{d}/channels"), None),
-            ("GET", format!("/partners/{d}/channels/{ch}"), None),
-            ("GET", format!("/partners/{d}/channels/{ch}/api_keys"), None),
-            (
-                "POST",
-                format!("/partners/{d}/channels/{ch}/api_keys"),
-                None,
-            ),
-            (
-                "DELETE",
-                format!("/partners/{d}/channels/{ch}/api_keys"),
-                None,
-            ),
-        ];
+        // Bodies that would be accepted from Demo itself; the rest send none (or `{}`).
+        let body_of = |method: &str, path: &str| -> Option<Value> {
+            let body = match (method, path) {
+                ("PATCH", "/partners/{partner_id}") => json!({"brand_name": "pwned"}),
+                ("POST", "/partners/{partner_id}/clients") => json!({"name": "Intruder"}),
+                ("PATCH", "/partners/{partner_id}/clients/{client_id}") => {
+                    json!({"max_channels": 1})
+                }
+                ("POST", "/partners/{partner_id}/account_sharing/clients") => {
+                    json!({"name": "Intruder", "email": "i@x.test", "user_name": "I"})
+                }
+                ("POST", "/partners/{partner_id}/clients/{client_id}/channels") => {
+                    json!({"phone_number": "+4915123450002", "phone_name": "X"})
+                }
+                ("POST", p) if p.ends_with("/verify") => json!({"code": "000000"}),
+                ("POST", p) if p.ends_with("/cancellation_request") => json!({"enabled": true}),
+                ("POST" | "PATCH", p) if p.contains("webhook_url") => {
+                    json!({"webhook_url": "https://evil.example/hook"})
+                }
+                ("PATCH", _) => json!({}),
+                _ => return None,
+            };
+            Some(body)
+        };
+        // Every partner-scoped route of the API, from the table the router is built from.
+        let routes: Vec<(String, String, Option<Value>)> = hub::http::routes()
+            .table()
+            .iter()
+            .filter_map(|route| {
+                let template = route.path.strip_prefix("/api/v2")?;
+                if !template.starts_with("/partners/{partner_id}") {
+                    return None;
+                }
+                let method = route.method.as_str();
+                let path = template
+                    .replace("{partner_id}", d.as_str())
+                    .replace("{client_id}", c)
+                    .replace("{channel_id}", ch)
+                    .replace("{event_id}", "evt_0000000000000000");
+                assert!(!path.contains('{'), "no id for {template}");
+                Some((method.to_owned(), path, body_of(method, template)))
+            })
+            .collect();
+        assert!(routes.len() >= 25, "{routes:?}");
         let send = |client: &reqwest::Client, method: &str, path: &str, body: &Option<Value>| {
             let url = app.link(&format!("/api/v2{path}"));
             let req = match method {

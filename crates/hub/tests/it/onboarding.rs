@@ -667,7 +667,7 @@ async fn existing_clients_cannot_add_numbers_when_the_partner_turned_it_off() {
         .unwrap();
         let cid = domain::ClientId::parse(&client_of(&numbers_path)).unwrap();
         let visit = hub::services::onboarding::ClientVisit {
-            client: hub::services::whatsapp::client(&app.state, &public.partner, &cid)
+            client: hub::services::accounts::client(&app.state, &public.partner, &cid)
                 .await
                 .unwrap(),
             public,
@@ -676,7 +676,7 @@ async fn existing_clients_cannot_add_numbers_when_the_partner_turned_it_off() {
             client_count: 1,
         };
         let request =
-            hub::services::whatsapp::NumberRequest::parse("+4915123457033", "Shop 3", None, None)
+            hub::services::accounts::NumberRequest::parse("+4915123457033", "Shop 3", None, None)
                 .unwrap();
         let meta = hub::http::extract::ClientMeta {
             ip: "127.0.0.1".into(),

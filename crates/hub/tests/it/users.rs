@@ -411,3 +411,73 @@ async fn invitations_expire_after_seven_days() {
     })
     .await;
 }
+
+/// What a Member may change (everything about WhatsApp accounts, their own notifications, test
+/// buttons, resending a webhook, answering a partner change); every other change under
+/// `/partner/{id}` is an Owner's. A new route is an Owner's until it is listed here.
+const MEMBER_MAY_POST: &[&str] = &[
+    "/accounts/",
+    "/notifications",
+    "/integration/webhook-url/test",
+    "/integration/redirect-url/test",
+    "/integration/webhooks/",
+    "/partner-change/{request_id}/",
+];
+
+#[tokio::test]
+async fn members_are_refused_every_owner_change_from_the_route_table() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let member = app.login("member@demo.test").await;
+        let before = store::partners::settings(app.state.db.pool(), &demo)
+            .await
+            .unwrap();
+        let mut refused = 0;
+        for route in hub::http::routes().table() {
+            let Some(rest) = route.path.strip_prefix("/partner/{partner_id}") else {
+                continue;
+            };
+            if route.method != axum::http::Method::POST
+                || MEMBER_MAY_POST
+                    .iter()
+                    .any(|allowed| rest.starts_with(allowed))
+            {
+                continue;
+            }
+            let path = format!("/partner/{demo}{rest}")
+                .replace("{invitation_id}", "inv_0000000000000000")
+                .replace("{key_id}", "201126");
+            let res = member
+                .post(app.link(&path))
+                .form(&[
+                    ("url", "https://evil.example/hook"),
+                    ("solution_id", "pwned"),
+                    ("brand_name", "pwned"),
+                    ("name", "Eve"),
+                    ("email", "eve@x.test"),
+                    ("role", "owner"),
+                    ("auto_approve", "1"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "a Member may POST {path}");
+            refused += 1;
+        }
+        assert!(refused >= 12, "only {refused} Owner routes were tried");
+        let after = store::partners::settings(app.state.db.pool(), &demo)
+            .await
+            .unwrap();
+        assert_eq!(
+            format!("{before:?}"),
+            format!("{after:?}"),
+            "a refused change stored nothing"
+        );
+        let endpoints = store::webhooks::endpoints(app.state.db.pool(), &demo)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(endpoints.webhook_url, None);
+    })
+    .await;
+}

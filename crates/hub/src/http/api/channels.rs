@@ -1,19 +1,20 @@
 //! Channels: list, get, add a number, verify it, cancellation, and the channel's API keys.
 
+use super::extract::ApiPath;
 use super::extract::{ApiCtx, ApiJson};
-use super::{json, list_query, path_id};
+use super::{json, list_query};
 use crate::clock::iso_ms;
 use crate::error::AppError;
 use crate::http::error::ApiError;
+use crate::services::accounts::{self, NumberRequest};
 use crate::services::api_keys;
-use crate::services::whatsapp::{self, NumberRequest};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::listing::ListSpec;
-use domain::{ChannelId, ClientId};
+use domain::{ChannelId, ClientId, PartnerId};
 use serde_json::Value;
 use std::collections::HashMap;
 use store::channels::JsonPage;
@@ -64,9 +65,7 @@ pub const CHANNEL_LIST: ListSpec = ListSpec {
     responses(
         (status = 200, description = "A page of channels", body = json::ChannelList),
         (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -77,7 +76,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    let body = match whatsapp::channels_page(&state, &ctx.partner, &query, text).await? {
+    let body = match accounts::channels_page(&state, &ctx.partner, &query, text).await? {
         (JsonPage::Written { array, count }, total) => {
             json::channel_list_json(&array, count, total, &query).into_bytes()
         }
@@ -114,21 +113,18 @@ const PAGE_BYTES_PER_CHANNEL: usize = 1024;
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
     responses(
         (status = 200, description = "The channel", body = json::Channel),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn get(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ChannelId)>,
 ) -> Result<Response, ApiError> {
-    let (_, channel) = ids;
-    let id = path_id(&channel, ChannelId::parse)?;
-    let view = whatsapp::channel(&state, &ctx.partner, &id).await?;
+    let (_, id) = ids;
+    let view = accounts::channel(&state, &ctx.partner, &id).await?;
     Ok(Json(json::channel(&view)).into_response())
 }
 
@@ -157,25 +153,21 @@ pub struct NumberCreate {
     responses(
         (status = 201, description = "The new channel", body = json::Channel),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "No such client (or WABA) for this partner", body = json::ErrorEnvelope),
         (status = 409, description = "The number already exists", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
         (status = 422, description = "Not possible in the current state (e.g. the client has no channels left)", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn add_number(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId)>,
     ApiJson(body): ApiJson<NumberCreate>,
 ) -> Result<Response, ApiError> {
     let (_, client) = ids;
-    let client = path_id(&client, ClientId::parse)?;
     let request = NumberRequest::parse(
         &body.phone_number,
         &body.phone_name,
@@ -183,7 +175,7 @@ pub async fn add_number(
         body.waba_account_id.as_deref(),
     )
     .map_err(|errors| ApiError(AppError::Validation(errors)))?;
-    let channel = whatsapp::add_number(&state, &ctx.partner, &client, &request, &ctx.actor).await?;
+    let channel = accounts::add_number(&state, &ctx.partner, &client, &request, &ctx.actor).await?;
     Ok((StatusCode::CREATED, Json(json::channel(&channel))).into_response())
 }
 
@@ -206,27 +198,22 @@ pub struct VerifyCode {
     responses(
         (status = 200, description = "The channel", body = json::Channel),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
         (status = 422, description = "Wrong code, or the channel is not waiting for one", body = json::ErrorEnvelope),
         (status = 429, description = "Too many attempts; see `Retry-After`", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn verify(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId, ChannelId)>,
     ApiJson(body): ApiJson<VerifyCode>,
 ) -> Result<Response, ApiError> {
     let (_, client, channel) = ids;
-    let client = path_id(&client, ClientId::parse)?;
-    let channel = path_id(&channel, ChannelId::parse)?;
-    let view = whatsapp::verify_number(
+    let view = accounts::verify_number(
         &state,
         &ctx.partner,
         &client,
@@ -258,20 +245,17 @@ pub struct CancellationRequest {
     responses(
         (status = 200, description = "The channel", body = json::Channel),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
         (status = 422, description = "Not possible in the channel's current state", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn cancellation_request(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId, ChannelId)>,
     ApiJson(body): ApiJson<CancellationRequest>,
 ) -> Result<Response, ApiError> {
     let (_, client, channel) = ids;
@@ -285,10 +269,8 @@ pub async fn cancellation_request(
             ])));
         }
     };
-    let client = path_id(&client, ClientId::parse)?;
-    let channel = path_id(&channel, ChannelId::parse)?;
     let view =
-        whatsapp::set_cancellation(&state, &ctx.partner, &client, &channel, enabled, &ctx.actor)
+        accounts::set_cancellation(&state, &ctx.partner, &client, &channel, enabled, &ctx.actor)
             .await?;
     Ok(Json(json::channel(&view)).into_response())
 }
@@ -302,24 +284,20 @@ pub async fn cancellation_request(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
     responses(
         (status = 200, description = "The channel", body = json::Channel),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
         (status = 422, description = "Not possible in the channel's current state", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn reactivate(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId, ChannelId)>,
 ) -> Result<Response, ApiError> {
     let (_, client, channel) = ids;
-    let client = path_id(&client, ClientId::parse)?;
-    let channel = path_id(&channel, ChannelId::parse)?;
     let view =
-        whatsapp::set_cancellation(&state, &ctx.partner, &client, &channel, false, &ctx.actor)
+        accounts::set_cancellation(&state, &ctx.partner, &client, &channel, false, &ctx.actor)
             .await?;
     Ok(Json(json::channel(&view)).into_response())
 }
@@ -343,22 +321,20 @@ fn messaging_address(state: &AppState) -> String {
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
     responses(
         (status = 200, description = "The new key, with its secret", body = json::ApiKeyCreated),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "The client has not shared this number with the partner (`partner_permission` is `missing`), or this credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
         (status = 422, description = "The channel is not running", body = json::ErrorEnvelope),
         (status = 429, description = "At most one key per 30 s per channel; see `Retry-After`", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn create_api_key(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ChannelId)>,
 ) -> Result<Response, ApiError> {
     let (_, channel) = ids;
-    let channel = path_id(&channel, ChannelId::parse)?;
     let created = api_keys::create_channel_key(&state, &ctx.partner, &channel, &ctx.actor).await?;
     let address = messaging_address(&state);
     Ok(Json(json::ApiKeyCreated {
@@ -379,20 +355,17 @@ pub async fn create_api_key(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
     responses(
         (status = 200, description = "The keys", body = json::ApiKeyList),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn api_keys(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ChannelId)>,
 ) -> Result<Response, ApiError> {
     let (_, channel) = ids;
-    let channel = path_id(&channel, ChannelId::parse)?;
     let keys = api_keys::channel_keys(&state, &ctx.partner, &channel).await?;
     let address = messaging_address(&state);
     Ok(Json(json::ApiKeyList {
@@ -419,20 +392,17 @@ pub async fn api_keys(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("channel_id" = String, Path, description = "Channel id (`…CH`)")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found for this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn revoke_api_keys(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ChannelId)>,
 ) -> Result<StatusCode, ApiError> {
     let (_, channel) = ids;
-    let channel = path_id(&channel, ChannelId::parse)?;
     api_keys::revoke_channel_keys(&state, &ctx.partner, &channel, &ctx.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,17 +1,18 @@
 //! Clients: list, get, create, patch, and the numbers a client shares with its partner.
 
+use super::extract::ApiPath;
 use super::extract::{ApiCtx, ApiJson};
-use super::{json, list_query, path_id};
+use super::{json, list_query};
 use crate::error::AppError;
 use crate::http::error::ApiError;
-use crate::services::whatsapp::{self, ClientRequest};
+use crate::services::accounts::{self, ClientRequest};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::ClientId;
 use domain::listing::ListSpec;
+use domain::{ClientId, PartnerId};
 use std::collections::HashMap;
 use store::clients::{ContactInfo, ContactUser, MetaInfo};
 
@@ -57,9 +58,7 @@ pub const CLIENT_LIST: ListSpec = ListSpec {
     responses(
         (status = 200, description = "A page of clients", body = json::ClientList),
         (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -69,7 +68,7 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let query = list_query(&CLIENT_LIST, &params)?;
-    let (clients, total) = whatsapp::clients(&state, &ctx.partner, &query).await?;
+    let (clients, total) = accounts::clients(&state, &ctx.partner, &query).await?;
     Ok(Json(json::client_list(&clients, total, &query)).into_response())
 }
 
@@ -82,21 +81,18 @@ pub async fn list(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
     responses(
         (status = 200, description = "The client", body = json::Client),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn get(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId)>,
 ) -> Result<Response, ApiError> {
-    let (_, client) = ids;
-    let id = path_id(&client, ClientId::parse)?;
-    let client = whatsapp::client(&state, &ctx.partner, &id).await?;
+    let (_, id) = ids;
+    let client = accounts::client(&state, &ctx.partner, &id).await?;
     Ok(Json(json::client(&client)).into_response())
 }
 
@@ -127,12 +123,9 @@ pub struct ClientCreate {
     responses(
         (status = 201, description = "The new client", body = json::Client),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 409, description = "Conflicts with an existing client", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -151,7 +144,7 @@ pub async fn create(
         body.meta_info,
     )
     .map_err(|errors| ApiError(AppError::Validation(errors)))?;
-    let client = whatsapp::create_client(&state, &ctx.partner, &request, &ctx.actor).await?;
+    let client = accounts::create_client(&state, &ctx.partner, &request, &ctx.actor).await?;
     Ok((StatusCode::CREATED, Json(json::client(&client))).into_response())
 }
 
@@ -184,24 +177,20 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     responses(
         (status = 200, description = "The updated client", body = json::Client),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn patch(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId)>,
     ApiJson(body): ApiJson<ClientPatch>,
 ) -> Result<Response, ApiError> {
-    let (_, client) = ids;
-    let id = path_id(&client, ClientId::parse)?;
-    let client = whatsapp::update_client(
+    let (_, id) = ids;
+    let client = accounts::update_client(
         &state,
         &ctx.partner,
         &id,
@@ -222,21 +211,18 @@ pub async fn patch(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)"), ("client_id" = String, Path, description = "Client id (`…CL`)")),
     responses(
         (status = 200, description = "The shared channels", body = json::SharedChannels),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "No such client for this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn shared_numbers(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(ids): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, ClientId)>,
 ) -> Result<Response, ApiError> {
-    let (_, client) = ids;
-    let id = path_id(&client, ClientId::parse)?;
-    let channels = whatsapp::shared_numbers(&state, &ctx.partner, &id).await?;
+    let (_, id) = ids;
+    let channels = accounts::shared_numbers(&state, &ctx.partner, &id).await?;
     Ok(Json(json::SharedChannels {
         partner_channels: channels.iter().map(json::channel).collect(),
     })
@@ -268,11 +254,8 @@ pub struct SharedClientCreate {
     responses(
         (status = 201, description = "The new client", body = json::Client),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -281,7 +264,7 @@ pub async fn create_shared(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SharedClientCreate>,
 ) -> Result<Response, ApiError> {
-    let client = whatsapp::create_shared_client(
+    let client = accounts::create_shared_client(
         &state,
         &ctx.partner,
         &body.name,

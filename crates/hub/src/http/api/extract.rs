@@ -88,10 +88,18 @@ pub struct ApiCtx {
     pub actor: Actor,
 }
 
-impl ApiCtx {
-    pub fn require_owner(&self) -> Result<(), ApiError> {
-        if self.role.is_owner() {
-            Ok(())
+/// `ApiCtx` of an Owner (a partner API key acts as one): a Member's token is refused (403)
+/// before the handler runs, and before its body is read.
+#[derive(Debug)]
+pub struct ApiOwner(pub ApiCtx);
+
+impl FromRequestParts<AppState> for ApiOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ctx = ApiCtx::from_request_parts(parts, state).await?;
+        if ctx.role.is_owner() {
+            Ok(ApiOwner(ctx))
         } else {
             Err(ApiError(AppError::Forbidden(
                 "Only Owners of this partner can change this.".into(),
@@ -193,5 +201,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 line.trim_start_matches("body: ").to_owned(),
             )]))
         })
+    }
+}
+
+/// Path parameters parsed once into typed ids (`ApiPath<(PartnerId, ChannelId)>`): a malformed
+/// id names nothing, so it is "not found".
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(ids)| ApiPath(ids))
+            .map_err(|_| ApiError(AppError::NotFound))
     }
 }

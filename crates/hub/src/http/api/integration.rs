@@ -1,15 +1,17 @@
 //! Integration over the API: the webhook URL (read, set, test), the signing secret (reveal,
 //! rotate), and the partner's webhook events with their attempts (list, resend).
 
-use super::extract::{ApiCtx, ApiJson};
-use super::{json, list_query, path_id};
+use super::extract::ApiPath;
+use super::extract::{ApiCtx, ApiJson, ApiOwner};
+use super::{json, list_query};
 use crate::error::AppError;
 use crate::http::error::ApiError;
 use crate::services::webhooks::{self, EventQuery, UrlKind};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use domain::PartnerId;
 use domain::listing::{FilterValue, ListSpec};
 use domain::webhook_event::{DeliveryState, EventId, EventType};
 use std::collections::HashMap;
@@ -23,9 +25,7 @@ use std::collections::HashMap;
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
     responses(
         (status = 200, description = "The webhook URL (`null` when none is set)", body = json::WebhookUrlOut),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -60,20 +60,17 @@ pub struct WebhookUrlBody {
     responses(
         (status = 200, description = "The updated partner", body = json::Partner),
         (status = 400, description = "The URL breaks a rule; `details` names the offending part", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn set_webhook_url(
-    ctx: ApiCtx,
+    ApiOwner(ctx): ApiOwner,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<WebhookUrlBody>,
 ) -> Result<Response, ApiError> {
-    ctx.require_owner()?;
     let url = webhooks::parse_url(&state, UrlKind::Webhook, body.webhook_url.as_deref())
         .map_err(|e| ApiError(AppError::Validation(vec![e])))?;
     webhooks::save_url(
@@ -96,10 +93,8 @@ pub async fn set_webhook_url(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
     responses(
         (status = 200, description = "The outcome (also when the receiver failed: see `success`)", body = json::WebhookTestOut),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 422, description = "No webhook URL is set", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -127,17 +122,15 @@ pub async fn test_webhook_url(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
     responses(
         (status = 200, description = "The current signing secret", body = json::WebhookSecretOut),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn get_webhook_secret(
-    ctx: ApiCtx,
+    ApiOwner(ctx): ApiOwner,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    ctx.require_owner()?;
     let secret = webhooks::reveal_secret(&state, &ctx.partner.id, &ctx.actor).await?;
     Ok(Json(json::WebhookSecretOut { secret }).into_response())
 }
@@ -151,17 +144,15 @@ pub async fn get_webhook_secret(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
     responses(
         (status = 200, description = "The new signing secret", body = json::WebhookSecretOut),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn rotate_webhook_secret(
-    ctx: ApiCtx,
+    ApiOwner(ctx): ApiOwner,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    ctx.require_owner()?;
     let secret = webhooks::rotate_secret(&state, &ctx.partner.id, &ctx.actor).await?;
     Ok(Json(json::WebhookSecretOut { secret }).into_response())
 }
@@ -211,9 +202,7 @@ fn seconds(
     responses(
         (status = 200, description = "A page of events; filter keys `event` and `state` (`pending`, `delivered`, `failed`, `no_url`)", body = json::EventList),
         (status = 400, description = "Bad list parameters or filter values (one line each in `details`)", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -286,20 +275,18 @@ pub async fn list_events(
     ),
     responses(
         (status = 200, description = "The event, queued for delivery", body = json::Event),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "No such event of this partner", body = json::ErrorEnvelope),
         (status = 422, description = "No active webhook URL to deliver to", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn resend_event(
     ctx: ApiCtx,
     State(state): State<AppState>,
-    Path(path): Path<(String, String)>,
+    ApiPath(ids): ApiPath<(PartnerId, EventId)>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&path.1, EventId::parse)?;
+    let (_, id) = ids;
     let event = webhooks::resend(&state, &ctx.partner.id, &id, &ctx.actor).await?;
     Ok(Json(json::event(&event)).into_response())
 }

@@ -198,6 +198,36 @@ pub struct ErrorEnvelope {
     pub meta: ErrorMeta,
 }
 
+/// The answers every call with credentials can get besides its own: the standard error
+/// responses of the OpenAPI document, declared once.
+#[derive(utoipa::IntoResponses)]
+pub enum CredentialErrors {
+    #[response(status = 401, description = "No or invalid credentials")]
+    Unauthenticated(ErrorEnvelope),
+    #[response(status = 500, description = "Server fault")]
+    ServerFault(ErrorEnvelope),
+}
+
+/// `CredentialErrors` of a call on one partner, whose id the credential may not use.
+#[derive(utoipa::IntoResponses)]
+pub enum PartnerErrors {
+    #[response(status = 401, description = "No or invalid credentials")]
+    Unauthenticated(ErrorEnvelope),
+    #[response(status = 403, description = "This credential cannot use this partner")]
+    Forbidden(ErrorEnvelope),
+    #[response(status = 500, description = "Server fault")]
+    ServerFault(ErrorEnvelope),
+}
+
+/// The answers of a call with a JSON body that cannot be read at all.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyErrors {
+    #[response(status = 413, description = "Body too large")]
+    TooLarge(ErrorEnvelope),
+    #[response(status = 415, description = "Body is not JSON")]
+    NotJson(ErrorEnvelope),
+}
+
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorMeta {

@@ -10,54 +10,77 @@ mod partners;
 
 use crate::error::AppError;
 use crate::http::error::ApiError;
+use crate::http::routes::{Route, Routes};
 use crate::state::AppState;
-use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, patch, post};
 use domain::listing::{ListQuery, ListSpec, RawList};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi_json))
-        .route("/token", post(partners::token))
-        .route("/partners", get(partners::list))
-        .route("/partners/{partner_id}", get(partners::get).patch(partners::patch))
-        .route(
-            "/partners/{partner_id}/settings/partner_change_request",
-            patch(partners::patch_partner_change_settings),
-        )
-        .route("/partners/{partner_id}/clients", get(clients::list).post(clients::create))
-        .route("/partners/{partner_id}/clients/{client_id}", get(clients::get).patch(clients::patch))
-        .route("/partners/{partner_id}/clients/{client_id}/shared_client_numbers", get(clients::shared_numbers))
-        .route("/partners/{partner_id}/account_sharing/clients", post(clients::create_shared))
-        .route("/partners/{partner_id}/clients/{client_id}/channels", post(channels::add_number))
-        .route("/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/verify", post(channels::verify))
-        .route(
-            "/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/control/cancellation_request",
-            post(channels::cancellation_request),
-        )
-        .route("/partners/{partner_id}/clients/{client_id}/channels/{channel_id}/control/reactivate", post(channels::reactivate))
-        .route("/partners/{partner_id}/channels", get(channels::list))
-        .route("/partners/{partner_id}/channels/{channel_id}", get(channels::get))
-        .route(
-            "/partners/{partner_id}/channels/{channel_id}/api_keys",
-            get(channels::api_keys).post(channels::create_api_key).delete(channels::revoke_api_keys),
-        )
-        .route(
-            "/partners/{partner_id}/webhook_url",
-            get(integration::get_webhook_url).post(integration::set_webhook_url),
-        )
-        .route("/partners/{partner_id}/webhook_url/test", post(integration::test_webhook_url))
-        .route("/partners/{partner_id}/webhook_secret", get(integration::get_webhook_secret))
-        .route("/partners/{partner_id}/webhook_secret/rotate", post(integration::rotate_webhook_secret))
-        .route("/partners/{partner_id}/events", get(integration::list_events))
-        .route("/partners/{partner_id}/events/{event_id}/resend", post(integration::resend_event))
-        .fallback(any(not_found))
+/// Where the API is mounted; operations declare their full path.
+pub const PREFIX: &str = "/api/v2";
+
+/// The Partner API: each route declared once with its OpenAPI operation (`routes!` reads the
+/// handler's `#[utoipa::path]`), on top of `ApiDoc` (title, tags, security, shared schemas).
+fn operations() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(partners::token))
+        .routes(routes!(partners::list))
+        .routes(routes!(partners::get, partners::patch))
+        .routes(routes!(partners::patch_partner_change_settings))
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::get, clients::patch))
+        .routes(routes!(clients::shared_numbers))
+        .routes(routes!(clients::create_shared))
+        .routes(routes!(channels::add_number))
+        .routes(routes!(channels::verify))
+        .routes(routes!(channels::cancellation_request))
+        .routes(routes!(channels::reactivate))
+        .routes(routes!(channels::list))
+        .routes(routes!(channels::get))
+        .routes(routes!(
+            channels::api_keys,
+            channels::create_api_key,
+            channels::revoke_api_keys
+        ))
+        .routes(routes!(
+            integration::get_webhook_url,
+            integration::set_webhook_url
+        ))
+        .routes(routes!(integration::test_webhook_url))
+        .routes(routes!(integration::get_webhook_secret))
+        .routes(routes!(integration::rotate_webhook_secret))
+        .routes(routes!(integration::list_events))
+        .routes(routes!(integration::resend_event))
+}
+
+/// The API's routes (full paths, mounted at the root) and the document at `openapi.json`.
+pub fn router() -> Routes {
+    let (router, doc) = operations().split_for_parts();
+    let mut table = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let methods = [
+            (Method::GET, item.get.is_some()),
+            (Method::POST, item.post.is_some()),
+            (Method::PUT, item.put.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+        ];
+        for (method, served) in methods {
+            if served {
+                table.push(Route {
+                    method,
+                    path: path.clone(),
+                });
+            }
+        }
+    }
+    Routes::from_parts(router, table).get(&format!("{PREFIX}/openapi.json"), openapi_json)
 }
 
 /// The OpenAPI 3.1 description of this API, generated from the handlers' annotations.
@@ -67,35 +90,6 @@ pub fn router() -> Router<AppState> {
         title = "Partner Hub Partner API",
         version = "2",
         description = "The Partner API v2, compatible with the 360dialog Partner API: same paths, fields, list envelope, filter syntax and error envelope."
-    ),
-    paths(
-        partners::token,
-        partners::list,
-        partners::get,
-        partners::patch,
-        partners::patch_partner_change_settings,
-        clients::list,
-        clients::create,
-        clients::get,
-        clients::patch,
-        clients::shared_numbers,
-        clients::create_shared,
-        channels::add_number,
-        channels::verify,
-        channels::cancellation_request,
-        channels::reactivate,
-        channels::list,
-        channels::get,
-        channels::api_keys,
-        channels::create_api_key,
-        channels::revoke_api_keys,
-        integration::get_webhook_url,
-        integration::set_webhook_url,
-        integration::test_webhook_url,
-        integration::get_webhook_secret,
-        integration::rotate_webhook_secret,
-        integration::list_events,
-        integration::resend_event,
     ),
     components(schemas(json::ErrorEnvelope, json::ErrorMeta)),
     modifiers(&SecuritySchemes),
@@ -135,7 +129,7 @@ impl utoipa::Modify for SecuritySchemes {
 }
 
 static DOCUMENT: LazyLock<serde_json::Value> =
-    LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default());
+    LazyLock::new(|| serde_json::to_value(operations().split_for_parts().1).unwrap_or_default());
 
 static DOCUMENT_TEXT: LazyLock<String> = LazyLock::new(|| DOCUMENT.to_string());
 
@@ -176,10 +170,6 @@ pub struct ListParams {
     pub filters: Option<String>,
 }
 
-async fn not_found() -> ApiError {
-    ApiError(AppError::NotFound)
-}
-
 /// Parse `limit`/`offset`/`sort`/`filters` of a list call; every problem is one `details` line.
 pub fn list_query(
     spec: &ListSpec,
@@ -199,12 +189,4 @@ pub fn list_query(
                 .collect(),
         ))
     })
-}
-
-/// Parse an id from the path: a malformed id names nothing, so it is "not found".
-pub fn path_id<T>(
-    raw: &str,
-    parse: impl FnOnce(&str) -> Result<T, domain::MalformedId>,
-) -> Result<T, ApiError> {
-    parse(raw).map_err(|_| ApiError(AppError::NotFound))
 }

@@ -1,6 +1,6 @@
 //! `/token`, `/partners` and the partner object.
 
-use super::extract::{ApiCtx, ApiJson, Principal};
+use super::extract::{ApiCtx, ApiJson, ApiOwner, Principal};
 use super::json;
 use crate::error::AppError;
 use crate::http::error::ApiError;
@@ -114,8 +114,7 @@ async fn settings_of(
     operation_id = "list_partners",
     responses(
         (status = 200, description = "The partners this credential may use", body = json::PartnerList),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -141,10 +140,8 @@ pub async fn list(
     params(("partner_id" = String, Path, description = "Partner id (`…PA`)")),
     responses(
         (status = 200, description = "The partner", body = json::Partner),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
-        (status = 403, description = "This credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
@@ -232,22 +229,19 @@ mod double_option {
     responses(
         (status = 200, description = "The updated partner", body = json::Partner),
         (status = 400, description = "Invalid fields (one line each in `details`) or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
         (status = 404, description = "Not found", body = json::ErrorEnvelope),
         (status = 422, description = "A change that is impossible now (e.g. back to On-Premise hosting, or `allow_client_to_add_phone_no` for a Direct-Payment partner)", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn patch(
-    ctx: ApiCtx,
+    ApiOwner(ctx): ApiOwner,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PartnerPatch>,
 ) -> Result<Response, ApiError> {
-    ctx.require_owner()?;
     let mut errors = Vec::new();
     let brand = body.brand_name.map(|b| {
         b.and_then(|b| {
@@ -329,20 +323,17 @@ pub struct PartnerChangeSettings {
     responses(
         (status = 200, description = "The setting now", body = json::AutoApprove),
         (status = 400, description = "`auto_approve` missing or not a boolean, or malformed JSON", body = json::ErrorEnvelope),
-        (status = 401, description = "No or invalid credentials", body = json::ErrorEnvelope),
         (status = 403, description = "Not an Owner, or this credential cannot use this partner", body = json::ErrorEnvelope),
-        (status = 413, description = "Body too large", body = json::ErrorEnvelope),
-        (status = 415, description = "Body is not JSON", body = json::ErrorEnvelope),
-        (status = 500, description = "Server fault", body = json::ErrorEnvelope),
+        json::BodyErrors,
+        json::CredentialErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
 )]
 pub async fn patch_partner_change_settings(
-    ctx: ApiCtx,
+    ApiOwner(ctx): ApiOwner,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<PartnerChangeSettings>,
 ) -> Result<Response, ApiError> {
-    ctx.require_owner()?;
     let auto_approve = match &body.auto_approve {
         serde_json::Value::Bool(b) => *b,
         serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("true") => true,

@@ -3,11 +3,11 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, Form, PartnerCtx};
+use crate::http::extract::{Form, PartnerCtx, RequireOwner};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors, Shell};
 use crate::services::api_keys;
-use crate::services::audit::Actor;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,6 +16,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use domain::ApiKeyId;
+
+/// Partner API keys.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/api-keys", list)
+        .post("/partner/{partner_id}/api-keys", create)
+        .post("/partner/{partner_id}/api-keys/{key_id}/revoke", revoke)
+}
 
 struct KeyRow {
     id: String,
@@ -75,13 +83,6 @@ async fn page(
     })
 }
 
-fn actor(ctx: &PartnerCtx, meta: &ClientMeta) -> Actor {
-    Actor::User {
-        id: ctx.user.id.to_string(),
-        ip: meta.ip.clone(),
-    }
-}
-
 fn tab(ctx: &PartnerCtx) -> String {
     format!("/partner/{}/api-keys", ctx.partner.id)
 }
@@ -107,15 +108,11 @@ pub async fn list(
 /// Create a key and show it in this very response: after a redirect it would have to be kept
 /// somewhere in plain text. `Cache-Control: no-store` (set globally) keeps it out of caches.
 pub async fn create(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     Form(form): Form<NewKeyForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    match api_keys::create_partner_key(&state, &ctx.partner.id, &form.name, &actor(&ctx, &meta))
-        .await
-    {
+    match api_keys::create_partner_key(&state, &ctx.partner.id, &form.name, &ctx.actor()).await {
         Ok(created) => {
             let new_key = Some((created.key.name, created.secret));
             let page = page(
@@ -146,13 +143,11 @@ pub async fn create(
 }
 
 pub async fn revoke(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let id = ApiKeyId::parse(&id).map_err(|_| AppError::NotFound)?;
     let name = api_keys::partner_keys(&state, &ctx.partner.id)
         .await?
@@ -160,7 +155,7 @@ pub async fn revoke(
         .find(|k| k.id == id)
         .map(|k| k.name)
         .ok_or(AppError::NotFound)?;
-    api_keys::revoke_partner_key(&state, &ctx.partner.id, &id, &actor(&ctx, &meta)).await?;
+    api_keys::revoke_partner_key(&state, &ctx.partner.id, &id, &ctx.actor()).await?;
     let jar = session::set_flash(
         jar,
         &state.config,

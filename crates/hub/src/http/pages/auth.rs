@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::{ClientMeta, CurrentUser, Form};
+use crate::http::routes::Routes;
 use crate::http::session::{self, safe_next};
 use crate::http::views::{Chrome, FieldErrors};
 use crate::services::auth::{self, LoginError};
@@ -14,6 +15,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use domain::{NewPassword, PersonName};
+
+/// Signing in and out, password resets and invitations (public pages).
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/", home)
+        .get("/login", login_form)
+        .post("/login", login_submit)
+        .post("/logout", logout)
+        .get("/forgot-password", forgot_form)
+        .post("/forgot-password", forgot_submit)
+        .get("/reset-password/{token}", reset_form)
+        .post("/reset-password/{token}", reset_submit)
+        .get("/invite/{token}", invite_form)
+        .post("/invite/{token}", invite_submit)
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::http::extract::PartnerCtx;
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, MENU, Shell};
 use crate::state::AppState;
@@ -11,6 +12,13 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use domain::PaymentModel;
+
+/// A partner's home and the sections not built yet.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}", partner_home)
+        .get("/partner/{partner_id}/{section}", section)
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "partner/section.html")]

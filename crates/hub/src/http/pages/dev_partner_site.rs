@@ -4,6 +4,7 @@
 //! opener. Outside development mode both are "not found", like the webhook sink.
 
 use crate::error::AppError;
+use crate::http::routes::Routes;
 use crate::http::views::Chrome;
 use crate::services::onboarding;
 use crate::state::AppState;
@@ -11,6 +12,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+
+/// Development mode: a stand-in partner website with the connect button.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/dev/partner-site/{partner_id}", show)
+        .get("/dev/partner-site/{partner_id}/callback", callback)
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dev/partner_site.html")]

@@ -5,6 +5,7 @@
 use crate::clock::format_ms;
 use crate::error::AppError;
 use crate::http::extract::PartnerCtx;
+use crate::http::routes::Routes;
 use crate::http::views::{Chrome, Shell};
 use crate::state::AppState;
 use crate::state::dev_sink::Received;
@@ -16,6 +17,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::PartnerId;
 use domain::webhook_signature::{self, WebhookSecret};
+
+/// Development mode: the built-in webhook receiver.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/dev/webhook-sink/{partner_id}", show)
+        .post("/dev/webhook-sink/{partner_id}", receive)
+        .post("/dev/webhook-sink/{partner_id}/clear", clear)
+}
 
 /// How far a timestamp may be from now before the sink calls it a replay (Standard Webhooks'
 /// usual tolerance).

@@ -3,10 +3,10 @@
 //! dialog) and the default data storage region. Owners edit; Members read.
 
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, Form, PartnerCtx};
+use crate::http::extract::{Form, PartnerCtx, RequireOwner};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors, Shell};
-use crate::services::audit::Actor;
 use crate::services::webhooks::{self, DefaultsChange, TestResult, UrlKind};
 use crate::state::AppState;
 use askama::Template;
@@ -15,6 +15,48 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use domain::{DataStorageRegion, FieldError, HostingType};
+
+/// Integration settings: webhook and redirect URLs, signing secret, Solution ID, hosting.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/integration", show)
+        .post(
+            "/partner/{partner_id}/integration/webhook-url",
+            save_webhook_url,
+        )
+        .post(
+            "/partner/{partner_id}/integration/webhook-url/test",
+            test_webhook_url,
+        )
+        .post(
+            "/partner/{partner_id}/integration/redirect-url",
+            save_redirect_url,
+        )
+        .post(
+            "/partner/{partner_id}/integration/redirect-url/test",
+            test_redirect_url,
+        )
+        .post(
+            "/partner/{partner_id}/integration/solution-id",
+            save_solution_id,
+        )
+        .post(
+            "/partner/{partner_id}/integration/secret/reveal",
+            reveal_secret,
+        )
+        .post(
+            "/partner/{partner_id}/integration/secret/rotate",
+            rotate_secret,
+        )
+        .post(
+            "/partner/{partner_id}/integration/storage-region",
+            save_region,
+        )
+        .post(
+            "/partner/{partner_id}/integration/switch-to-cloud",
+            switch_to_cloud,
+        )
+}
 
 pub struct RegionChoice {
     pub value: &'static str,
@@ -131,13 +173,6 @@ async fn page(
     })
 }
 
-fn actor(ctx: &PartnerCtx, meta: &ClientMeta) -> Actor {
-    Actor::User {
-        id: ctx.user.id.to_string(),
-        ip: meta.ip.clone(),
-    }
-}
-
 fn tab(ctx: &PartnerCtx) -> String {
     format!("/partner/{}/integration", ctx.partner.id)
 }
@@ -200,12 +235,10 @@ pub struct UrlForm {
 async fn save(
     ctx: PartnerCtx,
     state: AppState,
-    meta: ClientMeta,
     jar: CookieJar,
     kind: UrlKind,
     raw: String,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     match webhooks::parse_url(&state, kind, Some(&raw)) {
         Err(e) => {
             let mut extras = Extras {
@@ -220,14 +253,9 @@ async fn save(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Ok(url) => {
-            let previous = webhooks::save_url(
-                &state,
-                &ctx.partner.id,
-                kind,
-                url.as_ref(),
-                &actor(&ctx, &meta),
-            )
-            .await?;
+            let previous =
+                webhooks::save_url(&state, &ctx.partner.id, kind, url.as_ref(), &ctx.actor())
+                    .await?;
             let message = match (&url, previous) {
                 (None, _) => format!("{} removed.", kind.label()),
                 (Some(url), Some(old)) if old != url.as_str() => {
@@ -242,23 +270,21 @@ async fn save(
 }
 
 pub async fn save_webhook_url(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<UrlForm>,
 ) -> Result<Response, AppError> {
-    save(ctx, state, meta, jar, UrlKind::Webhook, form.url).await
+    save(ctx, state, jar, UrlKind::Webhook, form.url).await
 }
 
 pub async fn save_redirect_url(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<UrlForm>,
 ) -> Result<Response, AppError> {
-    save(ctx, state, meta, jar, UrlKind::Redirect, form.url).await
+    save(ctx, state, jar, UrlKind::Redirect, form.url).await
 }
 
 /// Test buttons answer with the page itself, the outcome shown beside the URL.
@@ -289,9 +315,8 @@ async fn tested(
 pub async fn test_webhook_url(
     ctx: PartnerCtx,
     State(state): State<AppState>,
-    meta: ClientMeta,
 ) -> Result<Response, AppError> {
-    let result = webhooks::test_webhook(&state, &ctx.partner.id, &actor(&ctx, &meta)).await;
+    let result = webhooks::test_webhook(&state, &ctx.partner.id, &ctx.actor()).await;
     tested(&state, &ctx, UrlKind::Webhook, result).await
 }
 
@@ -310,13 +335,11 @@ pub struct SolutionForm {
 }
 
 pub async fn save_solution_id(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<SolutionForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let solution_id = match domain::SolutionId::parse_optional(&form.solution_id) {
         Ok(solution_id) => solution_id,
         Err(error) => {
@@ -333,7 +356,7 @@ pub async fn save_solution_id(
         &state,
         &ctx.partner.id,
         solution_id.as_ref(),
-        &actor(&ctx, &meta),
+        &ctx.actor(),
     )
     .await?;
     let message = match &solution_id {
@@ -346,12 +369,10 @@ pub async fn save_solution_id(
 
 /// Show the signing secret in this response only (never after a redirect).
 pub async fn reveal_secret(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    let secret = webhooks::reveal_secret(&state, &ctx.partner.id, &actor(&ctx, &meta)).await?;
+    let secret = webhooks::reveal_secret(&state, &ctx.partner.id, &ctx.actor()).await?;
     let extras = Extras {
         secret: Some(secret),
         ..Extras::default()
@@ -362,12 +383,10 @@ pub async fn reveal_secret(
 }
 
 pub async fn rotate_secret(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    let secret = webhooks::rotate_secret(&state, &ctx.partner.id, &actor(&ctx, &meta)).await?;
+    let secret = webhooks::rotate_secret(&state, &ctx.partner.id, &ctx.actor()).await?;
     let extras = Extras {
         secret: Some(secret),
         flash: Some(
@@ -387,13 +406,11 @@ pub struct RegionForm {
 }
 
 pub async fn save_region(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<RegionForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let region = DataStorageRegion::parse_optional_as(&form.region, "region")
         .map_err(|e| AppError::Validation(vec![e]))?;
     webhooks::set_defaults(
@@ -403,7 +420,7 @@ pub async fn save_region(
             hosting_type: None,
             region: Some(region),
         },
-        &actor(&ctx, &meta),
+        &ctx.actor(),
     )
     .await?;
     let message = format!(
@@ -416,12 +433,10 @@ pub async fn save_region(
 
 /// The last step of Switch to Cloud API: the default becomes Cloud API with the chosen storage.
 pub async fn switch_to_cloud(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     Form(form): Form<RegionForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let region = DataStorageRegion::parse_optional_as(&form.region, "region")
         .map_err(|e| AppError::Validation(vec![e]))?;
     webhooks::set_defaults(
@@ -431,7 +446,7 @@ pub async fn switch_to_cloud(
             hosting_type: Some(HostingType::CloudApi),
             region: Some(region),
         },
-        &actor(&ctx, &meta),
+        &ctx.actor(),
     )
     .await?;
     Ok(Redirect::to(&format!(

@@ -3,6 +3,7 @@
 use crate::clock::format_ms;
 use crate::error::AppError;
 use crate::http::extract::PartnerCtx;
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, Shell};
 use crate::services::notifications;
@@ -12,6 +13,20 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+
+/// The bell's notifications.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/notifications", list)
+        .post(
+            "/partner/{partner_id}/notifications/read-all",
+            mark_all_read,
+        )
+        .post(
+            "/partner/{partner_id}/notifications/{notification_id}/read",
+            mark_read,
+        )
+}
 
 const PAGE_SIZE: i64 = 30;
 

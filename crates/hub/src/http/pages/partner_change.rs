@@ -4,10 +4,10 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, Form, PartnerCtx};
+use crate::http::extract::{Form, PartnerCtx, RequireOwner};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, Shell};
-use crate::services::audit::Actor;
 use crate::services::partner_change;
 use crate::state::AppState;
 use askama::Template;
@@ -16,6 +16,24 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use store::partner_changes::PartnerChange;
+
+/// Partner change requests towards this partner.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/partner-change", show)
+        .post(
+            "/partner/{partner_id}/partner-change/auto-approve",
+            set_auto_approve,
+        )
+        .post(
+            "/partner/{partner_id}/partner-change/{request_id}/accept",
+            accept,
+        )
+        .post(
+            "/partner/{partner_id}/partner-change/{request_id}/decline",
+            decline,
+        )
+}
 
 pub struct RequestView {
     pub id: String,
@@ -99,13 +117,6 @@ pub async fn show(
     Ok((jar, page).into_response())
 }
 
-fn actor(ctx: &PartnerCtx, meta: &ClientMeta) -> Actor {
-    Actor::User {
-        id: ctx.user.id.to_string(),
-        ip: meta.ip.clone(),
-    }
-}
-
 fn page_path(ctx: &PartnerCtx) -> String {
     format!("/partner/{}/partner-change", ctx.partner.id)
 }
@@ -148,22 +159,20 @@ async fn decided(
 pub async fn accept(
     ctx: PartnerCtx,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let outcome = partner_change::accept(&state, &ctx.partner, &id, &actor(&ctx, &meta)).await;
+    let outcome = partner_change::accept(&state, &ctx.partner, &id, &ctx.actor()).await;
     decided(ctx, state, jar, outcome, true).await
 }
 
 pub async fn decline(
     ctx: PartnerCtx,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let outcome = partner_change::decline(&state, &ctx.partner, &id, &actor(&ctx, &meta)).await;
+    let outcome = partner_change::decline(&state, &ctx.partner, &id, &ctx.actor()).await;
     decided(ctx, state, jar, outcome, false).await
 }
 
@@ -174,15 +183,13 @@ pub struct AutoApproveForm {
 }
 
 pub async fn set_auto_approve(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<AutoApproveForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let on = matches!(form.auto_approve.as_str(), "1" | "true" | "on");
-    partner_change::set_auto_approve(&state, &ctx.partner.id, on, &actor(&ctx, &meta)).await?;
+    partner_change::set_auto_approve(&state, &ctx.partner.id, on, &ctx.actor()).await?;
     let message = if on {
         "Automatic approval is on: requests to move to you are accepted at once."
     } else {

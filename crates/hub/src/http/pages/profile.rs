@@ -3,22 +3,45 @@
 //! public logo images. Owners edit; Members read.
 
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, PartnerCtx};
+use crate::http::extract::{PartnerCtx, RequireOwner};
 use crate::http::onboarding::{self, Brand, Mode, PreviewBar, Screen};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors, Shell};
-use crate::services::audit::Actor;
 use crate::services::profile::{self, CheckedLogo, ProfileChange};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use domain::logo::{self, LogoError};
 use domain::{BrandName, FieldError, PartnerId};
+
+/// The partner profile (brand, logo) with its preview, and the logos themselves.
+pub fn router() -> Routes {
+    Routes::new()
+        .service(
+            &[Method::GET, Method::POST],
+            "/partner/{partner_id}/profile",
+            get(show)
+                .post(save)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .service(
+            &[Method::GET, Method::POST],
+            "/partner/{partner_id}/profile/preview",
+            get(preview)
+                .post(preview_unsaved)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .post("/partner/{partner_id}/profile/logo/remove", remove_logo)
+        .get("/logos/{partner_id}/{file}", serve_logo)
+}
 
 /// Body limit of the profile form's routes: the logo's 1 MB plus room for the other fields and
 /// the multipart framing. Larger bodies are cut off and explained inline.
@@ -52,13 +75,6 @@ struct Extras {
 
 fn tab(partner: &PartnerId) -> String {
     format!("/partner/{partner}/profile")
-}
-
-fn actor(ctx: &PartnerCtx, meta: &ClientMeta) -> Actor {
-    Actor::User {
-        id: ctx.user.id.to_string(),
-        ip: meta.ip.clone(),
-    }
 }
 
 async fn page(state: &AppState, ctx: &PartnerCtx, extras: Extras) -> Result<ProfilePage, AppError> {
@@ -249,13 +265,11 @@ async fn refused(
 
 /// Save the profile form: brand name, a new logo if one was chosen, and the toggle.
 pub async fn save(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let (checked, _) = match check_form(&ctx, multipart).await {
         Ok(ok) => ok,
         Err((status, extras)) => return refused(&state, &ctx, status, extras).await,
@@ -265,7 +279,7 @@ pub async fn save(
         logo: checked.logo.clone(),
         allow_client_to_add_phone_no: checked.allow_numbers,
     };
-    profile::save(&state, &ctx.partner, &change, &actor(&ctx, &meta)).await?;
+    profile::save(&state, &ctx.partner, &change, &ctx.actor()).await?;
     let message = match &checked.logo {
         Some(logo) => format!(
             "Profile saved: brand name “{}” and a new logo ({} × {} px).",
@@ -283,13 +297,11 @@ pub async fn save(
 }
 
 pub async fn remove_logo(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    let removed = profile::remove_logo(&state, &ctx.partner.id, &actor(&ctx, &meta)).await?;
+    let removed = profile::remove_logo(&state, &ctx.partner.id, &ctx.actor()).await?;
     let message = if removed {
         "Logo removed. Your clients now see only your brand name."
     } else {
@@ -341,11 +353,10 @@ pub async fn preview(
 /// The onboarding screens with the values in the profile form, before they are saved. The logo
 /// is checked exactly as when saving, then inlined as a `data:` URL; nothing is stored.
 pub async fn preview_unsaved(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let (checked, form) = match check_form(&ctx, multipart).await {
         Ok(ok) => ok,
         Err((status, extras)) => return refused(&state, &ctx, status, extras).await,

@@ -2,19 +2,34 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, Form, PartnerCtx};
+use crate::http::extract::{Form, Ids, PartnerCtx, RequireOwner};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors, Shell};
-use crate::services::audit::Actor;
 use crate::services::users::{self, NewUser};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use domain::InvitationId;
+use domain::{InvitationId, PartnerId};
+
+/// The Users tab: team members and invitations.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/users", list)
+        .post("/partner/{partner_id}/users", invite)
+        .post(
+            "/partner/{partner_id}/users/invitations/{invitation_id}/resend",
+            resend,
+        )
+        .post(
+            "/partner/{partner_id}/users/invitations/{invitation_id}/cancel",
+            cancel,
+        )
+}
 
 struct MemberRow {
     name: String,
@@ -94,13 +109,6 @@ async fn page(
     })
 }
 
-fn actor(ctx: &PartnerCtx, meta: &ClientMeta) -> Actor {
-    Actor::User {
-        id: ctx.user.id.to_string(),
-        ip: meta.ip.clone(),
-    }
-}
-
 pub async fn list(
     ctx: PartnerCtx,
     State(state): State<AppState>,
@@ -119,20 +127,18 @@ pub async fn list(
 }
 
 pub async fn invite(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
     Form(form): Form<AddUserForm>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
     let outcome = match NewUser::parse(&form.name, &form.email, &form.role) {
         Ok(new_user) => users::invite(
             &state,
             &ctx.partner.id,
             &ctx.partner.name,
             &new_user,
-            &actor(&ctx, &meta),
+            &ctx.actor(),
         )
         .await
         .map(|_| new_user.email),
@@ -156,25 +162,13 @@ pub async fn invite(
     }
 }
 
-fn invitation_id(raw: &str) -> Result<InvitationId, AppError> {
-    InvitationId::parse(raw).map_err(|_| AppError::NotFound)
-}
-
 pub async fn resend(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(PartnerId, InvitationId)>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    let invitation = users::resend(
-        &state,
-        &ctx.partner.id,
-        &invitation_id(&id)?,
-        &actor(&ctx, &meta),
-    )
-    .await?;
+    let invitation = users::resend(&state, &ctx.partner.id, &id, &ctx.actor()).await?;
     let jar = session::set_flash(
         jar,
         &state.config,
@@ -191,20 +185,12 @@ pub async fn resend(
 }
 
 pub async fn cancel(
-    ctx: PartnerCtx,
+    RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
-    meta: ClientMeta,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(PartnerId, InvitationId)>,
 ) -> Result<Response, AppError> {
-    ctx.require_owner()?;
-    let invitation = users::cancel(
-        &state,
-        &ctx.partner.id,
-        &invitation_id(&id)?,
-        &actor(&ctx, &meta),
-    )
-    .await?;
+    let invitation = users::cancel(&state, &ctx.partner.id, &id, &ctx.actor()).await?;
     let jar = session::set_flash(
         jar,
         &state.config,

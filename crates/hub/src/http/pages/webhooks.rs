@@ -3,7 +3,8 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{ClientMeta, PartnerCtx};
+use crate::http::extract::{ClientMeta, Ids, PartnerCtx};
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, Shell};
 use crate::services::audit::Actor;
@@ -11,10 +12,25 @@ use crate::services::webhooks::{self, EventQuery, EventWithAttempts};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use domain::PartnerId;
 use domain::webhook_event::{DeliveryState, EventId, EventType};
+
+/// The webhook delivery log.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/partner/{partner_id}/integration/webhooks", list)
+        .get(
+            "/partner/{partner_id}/integration/webhooks/{event_id}",
+            show,
+        )
+        .post(
+            "/partner/{partner_id}/integration/webhooks/{event_id}/resend",
+            resend,
+        )
+}
 
 const PAGE_SIZE: i64 = 50;
 
@@ -275,17 +291,12 @@ struct EventPage {
     has_url: bool,
 }
 
-fn parse_event(raw: &str) -> Result<EventId, AppError> {
-    EventId::parse(raw).map_err(|_| AppError::NotFound)
-}
-
 pub async fn show(
     ctx: PartnerCtx,
     State(state): State<AppState>,
-    Path((_, event_id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(PartnerId, EventId)>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let id = parse_event(&event_id)?;
     let (jar, flash) = session::take_flash(jar, &state.config);
     let event = webhooks::event(&state, &ctx.partner.id, &id).await?;
     let endpoints = webhooks::endpoints(&state, &ctx.partner.id).await?;
@@ -302,10 +313,9 @@ pub async fn resend(
     ctx: PartnerCtx,
     State(state): State<AppState>,
     meta: ClientMeta,
-    Path((_, event_id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(PartnerId, EventId)>,
     jar: CookieJar,
 ) -> Result<Response, AppError> {
-    let id = parse_event(&event_id)?;
     let actor = Actor::User {
         id: ctx.user.id.to_string(),
         ip: meta.ip,

@@ -4,6 +4,7 @@ use crate::clock::format_ms;
 use crate::error::AppError;
 use crate::http::extract::{ClientMeta, Form, StaffCtx};
 use crate::http::pages::auth::{LoginForm, LoginPage, login_failure};
+use crate::http::routes::Routes;
 use crate::http::session::{self, safe_next};
 use crate::http::views::{Chrome, FieldErrors};
 use crate::services::audit::Actor;
@@ -11,24 +12,25 @@ use crate::services::{auth, partners};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 
 const PAGE_SIZE: i64 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/staff/partners") }))
-        .route("/login", get(login_form).post(login_submit))
-        .route("/logout", post(logout))
-        .route("/partners", get(partners_list).post(partner_create))
-        .route("/partners/new", get(partner_form))
-        .route("/outbox", get(outbox))
-        .route("/outbox/{mail_id}", get(mail_detail))
+/// The staff console (mounted at `/staff`).
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/", || async { Redirect::to("/staff/partners") })
+        .get("/login", login_form)
+        .post("/login", login_submit)
+        .post("/logout", logout)
+        .get("/partners", partners_list)
+        .post("/partners", partner_create)
+        .get("/partners/new", partner_form)
+        .get("/outbox", outbox)
+        .get("/outbox/{mail_id}", mail_detail)
 }
 
 fn login_page(state: &AppState, flash: Option<String>, email: String, next: String) -> LoginPage {

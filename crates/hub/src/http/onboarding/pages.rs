@@ -20,13 +20,14 @@ use crate::http::onboarding::{
     Brand, CompanyScreen, DoneScreen, LoginScreen, Mode, NoticePage, NumberRow, NumberValues,
     NumbersScreen, ShareRow, ShareScreen, SignupScreen, SignupValues,
 };
+use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors};
+use crate::services::accounts::NumberRequest;
 use crate::services::auth::LoginError;
 use crate::services::onboarding::{
     self as flow, ClientVisit, PublicPartner, SignupInput, SignupOutcome, Visitor,
 };
-use crate::services::whatsapp::NumberRequest;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
@@ -37,6 +38,25 @@ use axum_extra::extract::CookieJar;
 use domain::onboarding::OnboardingParams;
 use domain::{ChannelId, ChannelStatus, PartnerPermission};
 use store::channels::ChannelView;
+
+/// Integrated Onboarding, the pages a partner's clients sign up through.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/dashboard/app/{partner_id}", start)
+        .get("/dashboard/app/{partner_id}/permissions", start)
+        .post("/dashboard/app/{partner_id}/signup", sign_up)
+        .post("/dashboard/app/{partner_id}/login", log_in)
+        .post("/dashboard/app/{partner_id}/logout", log_out)
+        .post("/dashboard/app/{partner_id}/company", open_company)
+        .get("/dashboard/app/{partner_id}/numbers", numbers)
+        .post("/dashboard/app/{partner_id}/numbers", add_number)
+        .post(
+            "/dashboard/app/{partner_id}/numbers/{channel_id}/verify",
+            verify,
+        )
+        .get("/dashboard/app/{partner_id}/share", share_form)
+        .post("/dashboard/app/{partner_id}/share", share)
+}
 
 /// The visit's parameters, read tolerantly from the raw query string.
 #[derive(Clone, Debug)]
