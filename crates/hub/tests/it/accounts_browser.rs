@@ -2,11 +2,6 @@
 //! WhatsApp Accounts pages, enters the sandbox code, and sees the number running in the list.
 //! Screenshots of the list and the details page land in `test-artifacts/`.
 
-use std::any::Any;
-use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
@@ -14,40 +9,18 @@ use hub::services::accounts::{self, ClientRequest, NumberRequest};
 use hub::services::audit::Actor;
 
 use crate::support::app::{Backend, Options, PASSWORD, PartnerId, Role, TestApp, path_of};
-use crate::support::browser::{self, Browser};
+use crate::support::browser::{self, Browser, click_button, wait_for_path};
 
 const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(100);
 
 #[tokio::test]
 async fn a_member_adds_a_number_in_the_browser_and_sees_it_running() {
-    if !browser::available() {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os(browser::CHROMEDRIVER_ENV).is_some();
-        let message = format!(
-            "Chromium or chromedriver is missing ({} / {})",
-            browser::chromium_path().display(),
-            browser::chromedriver_path().display()
-        );
-        assert!(
-            !required,
-            "{message}, but CI or {} is set: browser tests must run here",
-            browser::CHROMEDRIVER_ENV
-        );
-        eprintln!("{message}: accounts_browser is skipped");
+    if !browser::required("accounts_browser") {
         return;
     }
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        failure_screenshot(&browser).await;
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("accounts-browser", app, flow).await;
 }
 
 /// A few other numbers in several states, so the list looks like a partner's real one.
@@ -215,22 +188,6 @@ async fn flow(app: &TestApp, browser: &Browser) {
     browser.set_window_size(1280, 900).await;
 }
 
-fn button_xpath(label: &str) -> String {
-    format!("//button[normalize-space(.)='{label}']")
-}
-
-pub(crate) async fn click_button(browser: &Browser, label: &str) {
-    let xpath = button_xpath(label);
-    browser
-        .client
-        .find(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|err| panic!("no button {label:?}: {err}"))
-        .click()
-        .await
-        .unwrap_or_else(|err| panic!("cannot click {label:?}: {err}"));
-}
-
 async fn row_of(browser: &Browser, needle: &str) -> String {
     let xpath = format!("//tr[td[contains(., '{needle}')]]");
     let deadline = Instant::now() + WAIT;
@@ -244,48 +201,5 @@ async fn row_of(browser: &Browser, needle: &str) -> String {
             browser.current_url().await
         );
         tokio::time::sleep(POLL).await;
-    }
-}
-
-pub(crate) async fn wait_for_path(browser: &Browser, path: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let here = path_of(&browser.current_url().await);
-        if here == path {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited {WAIT:?} for {path}; the browser is at {here}"
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn failure_screenshot(browser: &Browser) {
-    let Ok(png) = browser.client.screenshot().await else {
-        return;
-    };
-    let dir = browser::artifacts_dir();
-    let path = dir.join("accounts-browser-failure.png");
-    if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, png).is_ok() {
-        eprintln!("accounts_browser failed; screenshot at {}", path.display());
-    }
-}
-
-/// Resolves to `Err(payload)` when the inner future panics, so the test can take a screenshot
-/// and close the browser before re-raising the panic.
-pub(crate) struct CatchUnwind<F>(pub(crate) Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
     }
 }

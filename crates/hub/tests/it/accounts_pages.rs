@@ -3,7 +3,7 @@
 //! cancellation, the list's filters/search/sort/pages in the URL, the streamed CSV export, Owner
 //! and Member on the API Keys tab, and tenancy for every new route.
 
-use crate::support::app::{Backend, Options, PartnerId, Role, TestApp, for_each_backend, path_of};
+use crate::support::app::{Backend, Options, PartnerId, TestApp, for_each_backend, path_of};
 use domain::{ChannelId, ChannelStatus, ClientId};
 use hub::services::accounts::{self, ClientRequest, NumberRequest};
 use hub::services::audit::Actor;
@@ -16,14 +16,19 @@ struct Seed {
 }
 
 async fn seeded(app: &TestApp) -> Seed {
-    let demo = app.partner("Demo Partner").await;
-    let other = app.partner("Other Partner").await;
-    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
-        .await;
-    app.user("member@demo.test", "Max Member", &[(&demo, Role::Member)])
-        .await;
-    app.user("owner@other.test", "Oscar Other", &[(&other, Role::Owner)])
-        .await;
+    let demo = app
+        .partner_named("Demo Partner")
+        .with_owner("owner@demo.test", "Olivia Owner")
+        .with_member("member@demo.test", "Max Member")
+        .build()
+        .await
+        .id;
+    let other = app
+        .partner_named("Other Partner")
+        .with_owner("owner@other.test", "Oscar Other")
+        .build()
+        .await
+        .id;
     Seed { demo, other }
 }
 

@@ -2,15 +2,17 @@
 //! through the sandbox to `running`, messaging keys, lists with filters/sort/paging, and the
 //! error envelope.
 
-use crate::support::app::{Backend, PASSWORD, PartnerId, Role, T0_MS, TestApp, for_each_backend};
+use crate::support::app::{Backend, PASSWORD, PartnerId, T0_MS, TestApp, for_each_backend};
 use serde_json::{Value, json};
 
 async fn seeded(app: &TestApp) -> (PartnerId, String) {
-    let demo = app.partner("Demo Partner").await;
-    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
+    let demo = app
+        .partner_named("Demo Partner")
+        .with_owner("owner@demo.test", "Olivia Owner")
+        .with_api_key()
+        .build()
         .await;
-    let key = app.api_key(&demo).await;
-    (demo, key)
+    (demo.id, demo.api_key.unwrap())
 }
 
 fn v2(app: &TestApp, path: &str) -> String {

@@ -12,46 +12,21 @@ struct Demo {
 }
 
 async fn demo_with_running_number(app: &TestApp) -> Demo {
-    let partner = app.partner("Demo Partner").await;
-    let api = app.api(&app.api_key(&partner).await);
-    let base = app.link(&format!("/api/v2/partners/{partner}"));
-    let client: Value = api
-        .post(format!("{base}/clients"))
-        .json(&json!({"name": "Secret Client"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client = client["id"].as_str().unwrap().to_owned();
-    let channel: Value = api
-        .post(format!("{base}/clients/{client}/channels"))
-        .json(&json!({"phone_number": "+4915123450001", "phone_name": "Secret Line"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let channel = channel["id"].as_str().unwrap().to_owned();
-    app.run_due_jobs().await;
-    api.post(format!("{base}/clients/{client}/channels/{channel}/verify"))
-        .json(&json!({"code": "000000"}))
-        .send()
-        .await
-        .unwrap();
-    app.run_due_jobs().await;
+    let demo = app
+        .partner_named("Demo Partner")
+        .with_running_channel("Secret Client", "+4915123450001")
+        .build()
+        .await;
     Demo {
-        partner,
-        client,
-        channel,
+        partner: demo.id,
+        client: demo.clients[0].to_string(),
+        channel: demo.channels[0].to_string(),
     }
 }
 
 fn leaks(body: &str, demo: &Demo) -> bool {
     body.contains("Secret Client")
-        || body.contains("Secret Line")
+        || body.contains("Secret Client Support")
         || body.contains(&demo.client)
         || body.contains(&demo.channel)
         || body.contains("+4915123450001")

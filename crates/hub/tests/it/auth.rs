@@ -1,12 +1,13 @@
 //! Logging in and out, throttling, password reset: what a person at the login page sees.
 
-use crate::support::app::{PASSWORD, Role, TestApp, find_link, for_each_backend, path_of};
+use crate::support::app::{PASSWORD, TestApp, find_link, for_each_backend, path_of};
 
 async fn seeded(app: &TestApp) -> crate::support::app::PartnerId {
-    let demo = app.partner("Demo Partner").await;
-    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
-        .await;
-    demo
+    let demo = app.partner_named("Demo Partner");
+    demo.with_owner("owner@demo.test", "Olivia Owner")
+        .build()
+        .await
+        .id
 }
 
 #[tokio::test]

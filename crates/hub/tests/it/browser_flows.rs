@@ -4,22 +4,16 @@
 //! session walk through login, the account switcher, the Users tab as Member and as Owner, an
 //! invitation accepted through the mailed link, logout, and the dashboard at phone width.
 
-use std::any::Any;
-use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::Locator;
 
 use crate::support::app::{
     Backend, Options, PASSWORD, PartnerId, Role, TestApp, find_link, path_of,
 };
-use crate::support::browser::{self, Browser};
+use crate::support::browser::{self, Browser, wait_for_path, wait_until};
 
 const WAIT: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(100);
 
 const NEW_NAME: &str = "Nina Newcomer";
 const NEW_EMAIL: &str = "nina@demo.test";
@@ -27,34 +21,11 @@ const NEW_PASSWORD: &str = "seven tidy lanterns glow";
 
 #[tokio::test]
 async fn partner_user_switches_accounts_invites_a_user_and_uses_a_phone() {
-    if !browser::available() {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os(browser::CHROMEDRIVER_ENV).is_some();
-        let message = format!(
-            "Chromium or chromedriver is missing ({} / {})",
-            browser::chromium_path().display(),
-            browser::chromedriver_path().display()
-        );
-        assert!(
-            !required,
-            "{message}, but CI or {} is set: browser tests must run here",
-            browser::CHROMEDRIVER_ENV
-        );
-        eprintln!("{message}: browser_flows is skipped");
+    if !browser::required("browser_flows") {
         return;
     }
-
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flows(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        failure_screenshot(&browser).await;
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("browser-flows", app, flows).await;
 }
 
 struct Seed {
@@ -384,58 +355,4 @@ async fn row_of(browser: &Browser, needle: &str) -> String {
         .text()
         .await
         .unwrap_or_else(|err| panic!("cannot read the row of {needle:?}: {err}"))
-}
-
-async fn wait_for_path(browser: &Browser, path: &str) {
-    wait_until(
-        browser,
-        &format!("the path to be {path}"),
-        move || async move { path_of(&browser.current_url().await) == path },
-    )
-    .await;
-}
-
-async fn wait_until<F, Fut>(browser: &Browser, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + WAIT;
-    while !done().await {
-        assert!(
-            Instant::now() < deadline,
-            "waited {WAIT:?} for {what}; the browser is at {}",
-            browser.current_url().await
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Best effort: the page as it was when the flow failed, next to the other screenshots.
-async fn failure_screenshot(browser: &Browser) {
-    let Ok(png) = browser.client.screenshot().await else {
-        return;
-    };
-    let dir = browser::artifacts_dir();
-    let path = dir.join("browser-flows-failure.png");
-    if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, png).is_ok() {
-        eprintln!("browser_flows failed; screenshot at {}", path.display());
-    }
-}
-
-/// Resolves to `Err(payload)` when the inner future panics, so the test can take a screenshot
-/// and close the browser before re-raising the panic.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    }
 }

@@ -15,29 +15,26 @@ pub struct Partner {
 }
 
 pub async fn partner(app: &TestApp, name: &str, model: domain::PaymentModel) -> Partner {
-    let id = PartnerId::generate();
-    store::partners::create(
-        app.state.db.pool(),
-        &store::partners::NewPartner {
-            id: &id,
-            name,
-            currency: domain::Currency::Eur,
-            payment_model: model,
-        },
-        app.clock.now_ms(),
-    )
-    .await
-    .unwrap();
     let slug: String = name
         .to_lowercase()
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
     let owner = format!("owner@{slug}.test");
-    app.user(&owner, &format!("{name} Owner"), &[(&id, Role::Owner)])
-        .await;
-    let api = app.api(&app.api_key(&id).await);
-    Partner { id, api, owner }
+    let mut builder = app
+        .partner_named(name)
+        .with_owner(&owner, &format!("{name} Owner"))
+        .with_api_key();
+    if model == domain::PaymentModel::DirectPayment {
+        builder = builder.direct_payment();
+    }
+    let built = builder.build().await;
+    let api = app.api(&built.api_key.unwrap());
+    Partner {
+        id: built.id,
+        api,
+        owner,
+    }
 }
 
 use hub::clock::Clock;

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use crate::accounts_browser::{click_button, wait_for_path};
 use crate::client_hub::{Partner, client_user, partner};
 use crate::support::app::{Backend, Options, PASSWORD, TestApp};
 use crate::support::browser::{self, Browser};
+use crate::support::browser::{click_button, wait_for_path};
 use domain::PaymentModel;
 
 const WAIT: Duration = Duration::from_secs(10);

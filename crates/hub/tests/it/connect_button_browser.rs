@@ -7,16 +7,13 @@
 //! the result to the opener; the button's callback must receive the client id and channel ids
 //! that the database holds for that partner.
 
-use std::panic::resume_unwind;
 use std::path::PathBuf;
 
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 
-use crate::accounts_browser::CatchUnwind;
 use crate::onboarding_browser::{
-    WAIT, assert_result_is_in_db, browser_missing, onboard_in_popup, popup, run_jobs_in_background,
-    save_failure, wait_for_script,
+    WAIT, assert_result_is_in_db, onboard_in_popup, popup, run_jobs_in_background, wait_for_script,
 };
 use crate::support::app::{Backend, Options, TestApp};
 use crate::support::browser::{self, Browser};
@@ -82,7 +79,7 @@ async fn partner_site(
 
 #[tokio::test]
 async fn the_official_connect_button_onboards_a_client_and_gets_the_ids() {
-    if browser_missing("connect_button_browser") {
+    if !browser::required("connect_button_browser") {
         return;
     }
     let script = bundle();
@@ -95,18 +92,11 @@ async fn the_official_connect_button_onboards_a_client_and_gets_the_ids() {
         },
     )
     .await;
-    let jobs = run_jobs_in_background(&app);
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser, script))).await;
-    jobs.cancel();
-    if let Err(panic) = outcome {
-        save_failure(&browser, "connect-button").await;
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("connect-button", app, async |app, browser| {
+        let _jobs = run_jobs_in_background(app).drop_guard();
+        flow(app, browser, script).await;
+    })
+    .await;
 }
 
 async fn flow(app: &TestApp, browser: &Browser, script: String) {

@@ -3,26 +3,18 @@
 //! failing, which rings the bell), and the Switch to Cloud API dialog walks storage choice →
 //! confirmation → confirmation pop-up. Screenshots land in `test-artifacts/`.
 
-use std::panic::resume_unwind;
 use std::time::Duration;
 
 use fantoccini::Locator;
 
-use crate::accounts_browser::{CatchUnwind, click_button, wait_for_path};
-use crate::support::app::{Backend, Options, PASSWORD, Role, TestApp};
-use crate::support::browser::{self, Browser};
+use crate::support::app::{Backend, Options, PASSWORD, TestApp};
+use crate::support::browser::{self, Browser, click_button, wait_for_path};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn an_owner_sets_up_webhooks_and_switches_to_the_cloud_api_in_the_browser() {
-    if !browser::available() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os(browser::CHROMEDRIVER_ENV).is_none(),
-            "Chromium or chromedriver is missing, but browser tests must run here"
-        );
-        eprintln!("Chromium or chromedriver is missing: integration_browser is skipped");
+    if !browser::required("integration_browser") {
         return;
     }
     // Development mode: the webhook receiver is the Hub's own sink on plain http with a port.
@@ -34,32 +26,18 @@ async fn an_owner_sets_up_webhooks_and_switches_to_the_cloud_api_in_the_browser(
         },
     )
     .await;
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(flow(&app, &browser))).await;
-    if let Err(panic) = outcome {
-        if let Ok(png) = browser.client.screenshot().await {
-            let dir = browser::artifacts_dir();
-            let _ = std::fs::create_dir_all(&dir);
-            let _ = std::fs::write(dir.join("integration-browser-failure.png"), png);
-        }
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("integration-browser", app, flow).await;
 }
 
 async fn flow(app: &TestApp, browser: &Browser) {
-    let demo = app.partner("Demo Partner").await;
-    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
-        .await;
     // A partner still on the legacy default, so Switch to Cloud API is offered.
-    sqlx::query("UPDATE partners SET default_hosting_type = 'on_premise' WHERE id = $1")
-        .bind(demo.as_str())
-        .execute(app.state.db.pool())
+    let demo = app
+        .partner_named("Demo Partner")
+        .with_owner("owner@demo.test", "Olivia Owner")
+        .on_premise_default()
+        .build()
         .await
-        .unwrap();
+        .id;
     let integration = format!("/partner/{demo}/integration");
 
     browser.goto(&app.link("/login")).await;

@@ -298,11 +298,23 @@ async fn allow_clients_to_add_numbers_off_stops_existing_clients_migrating() {
         let bella = demo.client(&app, "Bella Pasta").await;
         client_user(&app, "clara@acme.test", &demo.id, &acme).await;
         client_user(&app, "bruno@bella.test", &demo.id, &bella).await;
-        sqlx::query("UPDATE partners SET allow_client_to_add_phone_no = 0 WHERE id = $1")
-            .bind(demo.id.as_str())
-            .execute(app.state.db.pool())
+        // The Owner switches "Allow clients to add phone number" off, as on the Profile page.
+        let stored = store::partners::get(app.state.db.pool(), &demo.id)
             .await
+            .unwrap()
             .unwrap();
+        let off = hub::services::profile::ProfileChange {
+            allow_client_to_add_phone_no: Some(false),
+            ..Default::default()
+        };
+        hub::services::profile::save(
+            &app.state,
+            &stored,
+            &off,
+            &hub::services::audit::Actor::System,
+        )
+        .await
+        .unwrap();
 
         let clara = app.login("clara@acme.test").await;
         let base = format!("/client/{acme}/migrate");

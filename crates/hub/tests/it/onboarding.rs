@@ -10,7 +10,6 @@ use crate::support::app::{
 use crate::support::webhook_receiver::WebhookReceiver;
 use domain::onboarding::encode_component;
 use domain::{PartnerId, PaymentModel};
-use hub::clock::Clock;
 use reqwest::Client;
 use serde_json::Value;
 
@@ -63,20 +62,14 @@ fn unescape(s: &str) -> String {
 }
 
 async fn partner(app: &TestApp, name: &str, model: PaymentModel) -> PartnerId {
-    let id = PartnerId::generate();
-    store::partners::create(
-        app.state.db.pool(),
-        &store::partners::NewPartner {
-            id: &id,
-            name,
-            currency: domain::Currency::Eur,
-            payment_model: model,
-        },
-        app.clock.now_ms(),
-    )
+    let builder = app.partner_named(name);
+    match model {
+        PaymentModel::DirectPayment => builder.direct_payment(),
+        PaymentModel::PartnerPayment => builder,
+    }
+    .build()
     .await
-    .unwrap();
-    id
+    .id
 }
 
 async fn set_redirect(app: &TestApp, partner: &PartnerId, url: Option<&str>) {
@@ -567,12 +560,12 @@ async fn unknown_and_suspended_partners_get_clear_pages() {
             assert!(page.html.contains("Onboarding page not found"));
             assert!(page.html.contains("Partner Hub"));
         }
-        let demo = app.partner("Demo Partner").await;
-        sqlx::query("UPDATE partners SET status = 'suspended' WHERE id = $1")
-            .bind(demo.as_str())
-            .execute(app.state.db.pool())
+        let demo = app
+            .partner_named("Demo Partner")
+            .suspended()
+            .build()
             .await
-            .unwrap();
+            .id;
         let page = get(&client, &app, &format!("/dashboard/app/{demo}")).await;
         assert_eq!(page.status, 403);
         assert!(

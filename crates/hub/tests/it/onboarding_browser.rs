@@ -4,30 +4,15 @@
 //! which shows them. Also the popup steps shared with `connect_button_browser`. Screenshots
 //! land in `test-artifacts/`.
 
-use std::panic::resume_unwind;
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WindowHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts_browser::CatchUnwind;
 use crate::support::app::{Backend, Options, PASSWORD, TestApp};
 use crate::support::browser::{self, Browser};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
-
-/// Skip (locally) or fail (CI) when there is no browser.
-pub(crate) fn browser_missing(name: &str) -> bool {
-    if browser::available() {
-        return false;
-    }
-    assert!(
-        std::env::var_os("CI").is_none() && std::env::var_os(browser::CHROMEDRIVER_ENV).is_none(),
-        "Chromium or chromedriver is missing, but browser tests must run here"
-    );
-    eprintln!("Chromium or chromedriver is missing: {name} is skipped");
-    true
-}
 
 /// Move the sandbox on by itself, as the workers would (tests run none).
 pub(crate) fn run_jobs_in_background(app: &TestApp) -> CancellationToken {
@@ -41,14 +26,6 @@ pub(crate) fn run_jobs_in_background(app: &TestApp) -> CancellationToken {
         }
     });
     stop
-}
-
-pub(crate) async fn save_failure(browser: &Browser, name: &str) {
-    if let Ok(png) = browser.client.screenshot().await {
-        let dir = browser::artifacts_dir();
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join(format!("{name}-failure.png")), png);
-    }
 }
 
 /// The window that is not `main`, once the popup has opened.
@@ -153,7 +130,7 @@ pub(crate) async fn assert_result_is_in_db(
 
 #[tokio::test]
 async fn the_dev_partner_site_connects_a_new_client_through_the_popup() {
-    if browser_missing("onboarding_browser") {
+    if !browser::required("onboarding_browser") {
         return;
     }
     let app = TestApp::start(
@@ -164,18 +141,11 @@ async fn the_dev_partner_site_connects_a_new_client_through_the_popup() {
         },
     )
     .await;
-    let jobs = run_jobs_in_background(&app);
-    let browser = browser::start().await;
-    let outcome = CatchUnwind(Box::pin(dev_site_flow(&app, &browser))).await;
-    jobs.cancel();
-    if let Err(panic) = outcome {
-        save_failure(&browser, "onboarding-browser").await;
-        browser.close().await;
-        app.finish().await;
-        resume_unwind(panic);
-    }
-    browser.close().await;
-    app.finish().await;
+    browser::run("onboarding-browser", app, async |app, browser| {
+        let _jobs = run_jobs_in_background(app).drop_guard();
+        dev_site_flow(app, browser).await;
+    })
+    .await;
 }
 
 async fn dev_site_flow(app: &TestApp, browser: &Browser) {

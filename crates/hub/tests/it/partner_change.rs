@@ -276,11 +276,7 @@ async fn requests_are_checked_and_a_declined_one_changes_nothing() {
         let old = partner(&app, "Old Partner", PaymentModel::DirectPayment).await;
         let new = partner(&app, "New Partner", PaymentModel::PartnerPayment).await;
         let gone = partner(&app, "Gone Partner", PaymentModel::PartnerPayment).await;
-        sqlx::query("UPDATE partners SET status = 'suspended' WHERE id = $1")
-            .bind(gone.id.as_str())
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
+        crate::support::fixtures::suspend(&app, &gone.id).await;
         let acme = old.client(&app, "Acme Shoes").await;
         let number = old.running_number(&app, &acme, "+4915123457501").await;
         let waba = waba_of(&app, &old, &number).await;

@@ -9,9 +9,9 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::Value;
 
-use crate::accounts_browser::wait_for_path;
 use crate::profile::{encoded, png};
 use crate::support::app::{Backend, Options, PASSWORD, Role, TestApp, path_of};
+use crate::support::browser::wait_for_path;
 use crate::support::browser::{self, Browser};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -107,7 +107,7 @@ async fn flow(app: &TestApp, browser: &Browser) {
     browser.goto(&app.link("/login")).await;
     browser.fill("#email", "owner@demo.test").await;
     browser.fill("#password", PASSWORD).await;
-    crate::accounts_browser::click_button(browser, "Log in").await;
+    crate::support::browser::click_button(browser, "Log in").await;
     browser.goto(&app.link(&profile)).await;
     browser.wait_for_text("Brand and onboarding", WAIT).await;
 

@@ -203,7 +203,7 @@ async fn postgres_test_database_can_be_created_and_dropped() {
     assert_eq!(row.get::<String, _>("name"), name);
     // Left open on purpose: `drop` must terminate it.
     let _still_open = conn;
-    database.drop().await;
+    database.remove().await;
 
     let mut admin = AnyConnection::connect(&admin_url).await.unwrap();
     let row = sqlx::query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
@@ -264,4 +264,39 @@ fn percent_encode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_panicking_test_leaves_no_postgres_database_behind() {
+    let Some(admin_url) = postgres::test_postgres_url() else {
+        eprintln!("PARTNERHUB_TEST_POSTGRES_URL is not set: PostgreSQL tests are skipped");
+        return;
+    };
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let outcome =
+        crate::support::harness::CatchUnwind::new(crate::support::app::for_each_backend({
+            let seen = seen.clone();
+            move |app| {
+                let seen = seen.clone();
+                async move {
+                    let url = app.state.config.database_url.expose().to_owned();
+                    seen.lock().unwrap().push(url.clone());
+                    if url.starts_with("postgres") {
+                        panic!("a test that fails on PostgreSQL");
+                    }
+                }
+            }
+        }))
+        .await;
+    assert!(outcome.is_err(), "the panic goes on to the test");
+    let urls = seen.lock().unwrap().clone();
+    assert_eq!(urls.len(), 2, "SQLite ran, then PostgreSQL: {urls:?}");
+    let name = urls[1].rsplit('/').next().unwrap().to_owned();
+    let mut admin = AnyConnection::connect(&admin_url).await.unwrap();
+    let row = sqlx::query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<i64, _>("n"), 0, "{name} was left behind");
 }

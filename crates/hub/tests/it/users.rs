@@ -6,12 +6,12 @@ use crate::support::app::{
 };
 
 async fn seeded(app: &TestApp) -> PartnerId {
-    let demo = app.partner("Demo Partner").await;
-    app.user("owner@demo.test", "Olivia Owner", &[(&demo, Role::Owner)])
-        .await;
-    app.user("member@demo.test", "Max Member", &[(&demo, Role::Member)])
-        .await;
-    demo
+    app.partner_named("Demo Partner")
+        .with_owner("owner@demo.test", "Olivia Owner")
+        .with_member("member@demo.test", "Max Member")
+        .build()
+        .await
+        .id
 }
 
 #[tokio::test]

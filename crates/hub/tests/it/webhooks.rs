@@ -574,12 +574,16 @@ async fn a_failing_receiver_is_retried_on_schedule_until_the_event_fails() {
         }
 
         // Once read, the next failure is announced again.
-        sqlx::query("UPDATE notifications SET read_ms = $1 WHERE partner_id = $2")
-            .bind(app.clock.now_ms())
-            .bind(demo.partner.as_str())
-            .execute(app.state.db.pool())
-            .await
-            .unwrap();
+        for email in ["owner@demo.test", "member@demo.test"] {
+            let email = domain::Email::parse(email).unwrap();
+            let user = store::users::by_email(app.state.db.pool(), &email)
+                .await
+                .unwrap()
+                .unwrap();
+            hub::services::notifications::mark_all_read(&app.state, &demo.partner, &user.id)
+                .await
+                .unwrap();
+        }
         let res = demo
             .api
             .post(demo.url(&app, &format!("/events/{}/resend", ids[0])))

@@ -2,6 +2,7 @@
 //! file, or a new PostgreSQL database), with a manual clock and helpers to create partners and
 //! users. `for_each_backend` runs a test body on SQLite and, when configured, on PostgreSQL.
 
+use super::harness::CatchUnwind;
 use super::postgres::{self, TestDatabase};
 use hub::clock::{Clock, ManualClock};
 use hub::config::Config;
@@ -87,10 +88,17 @@ where
         let pg = app.pg.take();
         let _dir = app.dir.take();
         let shutdown = app.shutdown.clone();
-        body(app).await;
+        let outcome = CatchUnwind::new(body(app)).await;
         shutdown.cancel();
+        if let Err(panic) = outcome {
+            // Which backend failed, in words, next to the panic message above it.
+            eprintln!("\n=== this test failed on {} ===\n", backend.name());
+            // The drop guard removes a PostgreSQL database as the panic unwinds.
+            drop(pg);
+            std::panic::resume_unwind(panic);
+        }
         if let Some(pg) = pg {
-            pg.drop().await;
+            pg.remove().await;
         }
     }
 }
@@ -170,7 +178,7 @@ impl TestApp {
         let _ = self.server.await;
         self.state.db.close().await;
         if let Some(pg) = self.pg {
-            pg.drop().await;
+            pg.remove().await;
         }
     }
 
@@ -244,22 +252,9 @@ impl TestApp {
             .expect("client")
     }
 
-    /// A partner created directly in the store.
+    /// A Partner-Payment partner with nothing else (see `partner_named` for more).
     pub async fn partner(&self, name: &str) -> PartnerId {
-        let id = PartnerId::generate();
-        store::partners::create(
-            self.state.db.pool(),
-            &store::partners::NewPartner {
-                id: &id,
-                name,
-                currency: domain::Currency::Eur,
-                payment_model: domain::PaymentModel::PartnerPayment,
-            },
-            self.clock.now_ms(),
-        )
-        .await
-        .expect("partner");
-        id
+        self.partner_named(name).build().await.id
     }
 
     /// A user with `PASSWORD`, member of the given partners.
@@ -267,24 +262,26 @@ impl TestApp {
         let email = domain::Email::parse(email).expect("email");
         let hash = hub::passwords::hash(PASSWORD).await.expect("hash");
         let now = self.clock.now_ms();
-        let mut conn = self.state.db.pool().acquire().await.expect("conn");
-        let user = store::users::ensure(&mut conn, &email, name, now)
+        let mut tx = self.state.db.begin_write().await.expect("write");
+        let user = store::users::ensure(&mut tx, &email, name, now)
             .await
             .expect("user");
-        store::users::set_password(&mut *conn, &user.id, &hash)
+        store::users::set_password(&mut *tx, &user.id, &hash)
             .await
             .expect("password");
         for (partner, role) in memberships {
-            store::partners::add_member(&mut *conn, partner, &user.id, *role, now)
+            store::partners::add_member(&mut *tx, partner, &user.id, *role, now)
                 .await
                 .expect("member");
         }
+        tx.commit().await.expect("commit");
     }
 
     pub async fn staff(&self, email: &str) {
         let hash = hub::passwords::hash(PASSWORD).await.expect("hash");
+        let mut tx = self.state.db.begin_write().await.expect("write");
         store::staff::upsert(
-            self.state.db.pool(),
+            &mut *tx,
             &domain::Email::parse(email).expect("email"),
             "Sam Staff",
             &hash,
@@ -292,6 +289,7 @@ impl TestApp {
         )
         .await
         .expect("staff");
+        tx.commit().await.expect("commit");
     }
 
     /// A client logged in as `email` (with `PASSWORD`).

@@ -365,7 +365,7 @@ pub async fn run(
     flow: impl AsyncFnOnce(&crate::support::app::TestApp, &Browser),
 ) {
     let browser = start().await;
-    let outcome = crate::accounts_browser::CatchUnwind(Box::pin(flow(&app, &browser))).await;
+    let outcome = crate::support::harness::CatchUnwind::new(flow(&app, &browser)).await;
     if outcome.is_err()
         && let Ok(png) = browser.client.screenshot().await
     {
@@ -378,4 +378,47 @@ pub async fn run(
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// How long the helpers below wait for the page, and how often they look.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Click the button whose text is `label`.
+pub async fn click_button(browser: &Browser, label: &str) {
+    let xpath = format!("//button[normalize-space(.)='{label}']");
+    browser
+        .client
+        .find(fantoccini::Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|err| panic!("no button {label:?}: {err}"))
+        .click()
+        .await
+        .unwrap_or_else(|err| panic!("cannot click {label:?}: {err}"));
+}
+
+/// Wait until `done` holds, failing with `what` and the page the browser is on.
+pub async fn wait_until<F, Fut>(browser: &Browser, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !done().await {
+        assert!(
+            Instant::now() < deadline,
+            "waited {WAIT:?} for {what}; the browser is at {}",
+            browser.current_url().await
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Wait until the browser shows `path` (after a redirect or a form post).
+pub async fn wait_for_path(browser: &Browser, path: &str) {
+    wait_until(
+        browser,
+        &format!("the path to be {path}"),
+        move || async move { crate::support::app::path_of(&browser.current_url().await) == path },
+    )
+    .await;
 }

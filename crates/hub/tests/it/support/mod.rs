@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod browser;
+pub mod fixtures;
+pub mod harness;
 pub mod postgres;
 pub mod smtp_sink;
 pub mod webhook_receiver;

@@ -18,13 +18,15 @@ pub fn test_postgres_url() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
-/// A freshly created, empty database; call [`TestDatabase::drop`] when done.
+/// A freshly created, empty database; call [`TestDatabase::remove`] when done (or let it drop).
 #[derive(Debug)]
 pub struct TestDatabase {
     /// Connection URL of the new database (the admin URL with its path replaced).
     pub url: String,
     name: String,
     admin_url: String,
+    /// Set once `remove` dropped it, so the drop guard has nothing left to do.
+    removed: bool,
 }
 
 /// Creates an empty database `ph_test_<12 random lowercase alphanumerics>` through `admin_url`.
@@ -44,6 +46,7 @@ pub async fn create(admin_url: &str) -> TestDatabase {
         url: url.to_string(),
         name,
         admin_url: admin_url.to_owned(),
+        removed: false,
     }
 }
 
@@ -54,16 +57,46 @@ impl TestDatabase {
     }
 
     /// Drops the database, terminating any connections still open to it.
-    pub async fn drop(self) {
-        let mut admin = connect(&self.admin_url).await;
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|err| panic!("cannot drop test database {}: {err}", self.name));
-        let _ = admin.close().await;
+    pub async fn remove(mut self) {
+        drop_database(&self.admin_url, &self.name)
+            .await
+            .unwrap_or_else(|err| panic!("cannot drop test database {}: {err}", self.name));
+        self.removed = true;
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut admin = AnyConnection::connect(admin_url).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// The drop guard: a test that panics (or forgets `remove`) still leaves no database behind.
+/// Dropping happens on a thread of its own, since a panicking test's runtime may be gone.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(drop_database(&admin_url, &name))
+                .map_err(|e| e.to_string())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {} ({dropped:?})", self.name);
+        }
     }
 }
 
