@@ -170,6 +170,15 @@ impl fmt::Display for ApiKeyId {
     }
 }
 
+/// Read back only what `parse` accepts (typed path parameters, for one).
+impl<'de> serde::Deserialize<'de> for ApiKeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw)
+            .map_err(|_| serde::de::Error::custom(format!("malformed ApiKeyId {raw:?}")))
+    }
+}
+
 internal_id!(
     /// A person who logs in to partner screens (and, later, the Client Hub).
     UserId,

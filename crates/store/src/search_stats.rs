@@ -1,5 +1,5 @@
 //! How many channels hold each trigram, as last counted: planning statistics for free-text
-//! search on SQLite. They only choose how a phrase is looked up (every match is checked against
+//! search on both backends. They only choose how a phrase is looked up (every match is checked against
 //! the whole phrase), so counts a minute old are as good as fresh ones, and a search box that is
 //! busy does not count them again for every request.
 

@@ -8,7 +8,7 @@
 use crate::clock::format_ms;
 use crate::error::AppError;
 use crate::http::client_hub::{actor, brand_name};
-use crate::http::extract::{ClientCtx, ClientMeta, CurrentUser, Form};
+use crate::http::extract::{ClientCtx, ClientMeta, CurrentUser, Form, Ids};
 use crate::http::onboarding::{Brand, MigrationCodeScreen, MigrationForm, MigrationScreen, Mode};
 use crate::http::routes::Routes;
 use crate::http::views::{Chrome, FieldErrors};
@@ -17,7 +17,7 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::{ChannelId, ChannelStatus, PartnerId, VerificationMethod};
+use domain::{ChannelId, ChannelStatus, ClientId, PartnerId, VerificationMethod};
 
 /// Bringing a number from another provider: from the Client Hub and from onboarding.
 pub fn router() -> Routes {
@@ -85,26 +85,20 @@ async fn hub_start(
 async fn hub_progress(
     ctx: ClientCtx,
     State(state): State<AppState>,
-    Path((_, channel)): Path<(String, String)>,
+    Ids((_, channel)): Ids<(ClientId, ChannelId)>,
 ) -> Result<Response, AppError> {
     let base = hub_base(ctx);
-    progress_page(
-        &state,
-        &base,
-        &channel_id(&channel)?,
-        CodeOutcome::default(),
-    )
-    .await
+    progress_page(&state, &base, &channel, CodeOutcome::default()).await
 }
 
 async fn hub_code(
     ctx: ClientCtx,
     State(state): State<AppState>,
     meta: ClientMeta,
-    Path((_, channel)): Path<(String, String)>,
+    Ids((_, channel)): Ids<(ClientId, ChannelId)>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    code(&state, hub_base(ctx), &meta, &channel_id(&channel)?, form).await
+    code(&state, hub_base(ctx), &meta, &channel, form).await
 }
 
 // ---- the onboarding path -------------------------------------------------------------------

@@ -1,6 +1,7 @@
-//! Channels (phone numbers): the row, the joined view the API and pages show (with client and
-//! WABA), filtered lists, status transitions with their history, verification attempts, and
-//! cancellation.
+//! Channels (phone numbers): the row and the joined view the API and pages show (with client and
+//! WABA), creation, status transitions with their history, verification attempts and
+//! cancellation. The free-text search planner (`search`), the list pages of both backends
+//! (`pages`) and the export's batches (`export`) live beside.
 
 mod export;
 mod pages;

@@ -3,7 +3,7 @@
 
 use crate::clock::format_ms;
 use crate::error::AppError;
-use crate::http::extract::{Form, PartnerCtx, RequireOwner};
+use crate::http::extract::{Form, Ids, PartnerCtx, RequireOwner};
 use crate::http::routes::Routes;
 use crate::http::session;
 use crate::http::views::{Chrome, FieldErrors, Shell};
@@ -11,11 +11,11 @@ use crate::services::api_keys;
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use domain::ApiKeyId;
+use domain::{ApiKeyId, PartnerId};
 
 /// Partner API keys.
 pub fn router() -> Routes {
@@ -146,9 +146,8 @@ pub async fn revoke(
     RequireOwner(ctx): RequireOwner,
     State(state): State<AppState>,
     jar: CookieJar,
-    Path((_, id)): Path<(String, String)>,
+    Ids((_, id)): Ids<(PartnerId, ApiKeyId)>,
 ) -> Result<Response, AppError> {
-    let id = ApiKeyId::parse(&id).map_err(|_| AppError::NotFound)?;
     let name = api_keys::partner_keys(&state, &ctx.partner.id)
         .await?
         .into_iter()
