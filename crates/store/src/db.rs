@@ -58,6 +58,10 @@ impl PageLimit {
         Self(Some(Arc::new(AtomicU64::new(pages))))
     }
 
+    fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn set(&self, pages: u64) {
         if let Some(limit) = &self.0 {
             limit.store(pages, Ordering::SeqCst);
@@ -178,6 +182,20 @@ impl Db {
             });
         let pool = match backend {
             Backend::Sqlite => {
+                // Only a test's size limit needs a hook at every checkout.
+                let options = match page_limit.is_set() {
+                    true => {
+                        let page_limit = page_limit.clone();
+                        options.before_acquire(move |conn, _meta| {
+                            let page_limit = page_limit.clone();
+                            Box::pin(async move {
+                                page_limit.apply(conn).await?;
+                                Ok(true)
+                            })
+                        })
+                    }
+                    false => options,
+                };
                 options
                     // A local file cannot drop a connection the way a network can; pinging the
                     // worker thread before every checkout would double short queries' cost.
@@ -194,13 +212,6 @@ impl Db {
                                 page_limit.apply(conn).await
                             })
                         }
-                    })
-                    .before_acquire(move |conn, _meta| {
-                        let page_limit = page_limit.clone();
-                        Box::pin(async move {
-                            page_limit.apply(conn).await?;
-                            Ok(true)
-                        })
                     })
                     .connect(url)
                     .await?

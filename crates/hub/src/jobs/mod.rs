@@ -133,7 +133,7 @@ impl Registry {
         self
     }
 
-    /// Every kind this build runs. A kind missing here is buried at its first run.
+    /// Every kind this build runs. A kind missing here is retried with backoff, then buried.
     pub fn standard() -> &'static Registry {
         &STANDARD
     }
@@ -164,9 +164,13 @@ pub fn backoff_ms(attempt: i64) -> i64 {
     base + (base as f64 * jitter) as i64
 }
 
+/// The budget of a kind this build does not know. It is retried, not buried at once: during a
+/// rolling upgrade, an instance that does not know a new kind yet leaves it to one that does.
+const UNKNOWN_KIND_ATTEMPTS: i64 = 5;
+
 async fn execute(state: &AppState, registry: &Registry, job: ClaimedJob) {
     let entry = registry.get(&job.kind);
-    let max_attempts = entry.map_or(1, |e| e.max_attempts);
+    let max_attempts = entry.map_or(UNKNOWN_KIND_ATTEMPTS, |e| e.max_attempts);
     let outcome = match entry {
         Some(entry) => {
             let ctx = JobContext {
