@@ -1,10 +1,12 @@
 //! Background jobs. Each kind is one payload type (`store::jobs::JobPayload`: its kind name and
-//! serde shape) with one `Job` impl (its attempt budget and `run`), listed once in `Registry::standard`. The
-//! runner leases due jobs from the `jobs` table, dispatches each through the registry, and
-//! reschedules failures with exponential backoff and jitter until the kind's budget is spent.
+//! serde shape) with one `Job` impl (its attempt budget and `run`), listed once in
+//! `Registry::standard`. The runner leases due jobs from the `jobs` table, dispatches each
+//! through the registry, and reschedules failures with exponential backoff and jitter until the
+//! kind's budget is spent.
 //!
 //! Adding a kind: a payload struct with `impl JobPayload` (in `services::tasks` when a service
-//! enqueues it, else beside its `Job` impl here), `impl Job`, and one `.with::<Kind>()` line in `STANDARD`.
+//! enqueues it, else beside its `Job` impl here), `impl Job`, and one `.with::<Kind>()` line in
+//! `STANDARD`.
 
 mod channel_progress;
 mod send_mail;
