@@ -85,12 +85,25 @@ pub fn take_flash(jar: CookieJar, config: &Config) -> (CookieJar, Option<String>
 
 /// A `next` target is followed only when it is a path on this site (no open redirects).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let next = next?.trim();
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n']);
-    local.then(|| next.to_owned())
+    let next = next?;
+    // Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/<TAB>/evil` is
+    // `//evil` to them: a target with any of these is refused rather than cleaned up.
+    if next
+        .chars()
+        .any(|c| c.is_control() || c == '\\' || c == ' ')
+    {
+        return None;
+    }
+    // An encoded slash or backslash at the start turns into `//` at the next hop that decodes it.
+    let head = next.get(..4).unwrap_or(next).to_ascii_lowercase();
+    if !next.starts_with('/') || next.starts_with("//") || head == "/%2f" || head == "/%5c" {
+        return None;
+    }
+    // Judge the target as a browser does (WHATWG parsing), and hand back the path it will ask
+    // for: it must stay on our origin.
+    let base = url::Url::parse("https://hub.invalid/").ok()?;
+    let joined = base.join(next).ok()?;
+    (joined.origin() == base.origin()).then(|| joined[url::Position::BeforePath..].to_owned())
 }
 
 #[cfg(test)]
@@ -109,8 +122,27 @@ mod tests {
             "/\\evil.test",
             "javascript:alert(1)",
             "",
+            // What browsers read as another host once they drop tabs and newlines and take `\`
+            // for `/` (WHATWG URL parsing), and what a later hop may decode into it.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "/\r\n/evil.example",
+            "\\\\evil.example",
+            "/\\\\evil.example",
+            "/%2F%2Fevil.example",
+            "/%2f/evil.example",
+            "/%5Cevil.example",
+            "/%5c%5cevil.example",
+            " //evil.example",
         ] {
-            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
         }
+        // Local paths keep their query, and come back as the browser will request them.
+        assert_eq!(
+            safe_next(Some("/partner/abcdefPA/accounts?q=a%20b&page=2")).as_deref(),
+            Some("/partner/abcdefPA/accounts?q=a%20b&page=2")
+        );
+        assert_eq!(safe_next(Some("/a/../b")).as_deref(), Some("/b"));
     }
 }

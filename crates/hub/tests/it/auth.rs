@@ -359,3 +359,41 @@ async fn sessions_expire() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn login_never_redirects_to_another_site() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let client = app.login("owner@demo.test").await;
+        // Each answered `303 Location: /<TAB>/evil.example` (and the like), which Chromium
+        // follows to //evil.example once it drops the tab.
+        for next in [
+            "/%09/evil.example",
+            "/%0A/evil.example",
+            "%09//evil.example",
+            "/%5C%5Cevil.example",
+            "/%2F%2Fevil.example",
+            "/%5Cevil.example",
+        ] {
+            let res = client
+                .get(app.link(&format!("/login?next={next}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303, "{next}");
+            let location = res.headers()["location"].to_str().unwrap().to_owned();
+            assert_eq!(location, "/", "next={next} leads to {location:?}");
+        }
+        let res = client
+            .get(app.link("/login?next=/partner"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["location"],
+            "/partner",
+            "a local path is kept"
+        );
+    })
+    .await;
+}

@@ -107,6 +107,29 @@ fn config_is_printed_with_secrets_redacted() {
 }
 
 #[test]
+fn credentials_in_a_url_query_are_redacted_too() {
+    let out = partnerhub(&[
+        "config",
+        "--database-url",
+        "postgres://h/db?user=u&password=S3cret&sslpassword=K3yPass&sslmode=require",
+        "--smtp-url",
+        "smtp://mail:587?token=T0ken",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for secret in ["S3cret", "K3yPass", "T0ken"] {
+        assert!(!text.contains(secret), "{secret} printed: {text}");
+    }
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let url = config["database_url"].as_str().unwrap();
+    // The rest still says which server and options are meant.
+    assert!(
+        url.contains("user=u") && url.contains("sslmode=require"),
+        "{url}"
+    );
+}
+
+#[test]
 fn admin_commands_create_partners_and_staff() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
