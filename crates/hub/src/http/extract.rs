@@ -6,7 +6,9 @@ use crate::http::session;
 use crate::services::audit::Actor;
 pub use crate::services::audit::ClientMeta;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request,
+};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -42,11 +44,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
 }
 
 fn login_redirect(parts: &Parts, login_path: &str) -> Response {
-    let here = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    // Inside a nested router (`/staff`) the URI has lost its prefix; come back to the whole one.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |OriginalUri(uri)| uri);
+    let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
     Redirect::to(&format!("{login_path}?next={next}")).into_response()
 }

@@ -174,3 +174,38 @@ async fn staff_read_mail_and_metrics() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_staff_deep_link_survives_the_login() {
+    for_each_backend(|app| async move {
+        app.staff("staff@demo.test").await;
+        let client = app.client();
+        let res = client
+            .get(app.link("/staff/outbox?page=2"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let login = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(login, "/staff/login?next=%2Fstaff%2Foutbox%3Fpage%3D2");
+        let page = client.get(app.link(&login)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("outbox?page=2"),
+            "the form carries next: {html}"
+        );
+        let res = client
+            .post(app.link("/staff/login"))
+            .form(&[
+                ("email", "staff@demo.test"),
+                ("password", crate::support::app::PASSWORD),
+                ("next", "/staff/outbox?page=2"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/staff/outbox?page=2", "{html}");
+    })
+    .await;
+}
