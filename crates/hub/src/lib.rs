@@ -37,6 +37,8 @@ pub enum StartError {
     Database(store::StoreError),
     #[error("cannot apply migrations: {0}")]
     Migrate(store::StoreError),
+    #[error("{}", schema_behind_message(.0))]
+    SchemaBehind(store::SchemaBehind),
     #[error("WhatsApp provider: {0}")]
     WhatsApp(String),
     #[error("webhook client: {0}")]
@@ -48,6 +50,18 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+fn schema_behind_message(behind: &store::SchemaBehind) -> String {
+    let fix =
+        "run `partnerhub migrate` with the same --database-url first (or start with --migrate)";
+    match behind.applied {
+        None => format!("the database has no Partner Hub schema yet: {fix}"),
+        Some(applied) => format!(
+            "the database's schema is at migration {applied:04} but this partnerhub needs {:04}: {fix}",
+            behind.needed
+        ),
+    }
 }
 
 /// Make ring the process's TLS crypto provider (the workspace compiles no other), before any
@@ -62,6 +76,9 @@ pub async fn open_db(url: &str, migrate: bool) -> Result<Db, StartError> {
     let db = Db::connect(url).await.map_err(StartError::Database)?;
     if migrate || db.backend() == Backend::Sqlite {
         db.migrate().await.map_err(StartError::Migrate)?;
+    } else if let Some(behind) = db.schema_behind().await.map_err(StartError::Database)? {
+        // Every request would fail (and /readyz would not know): refuse to start instead.
+        return Err(StartError::SchemaBehind(behind));
     }
     Ok(db)
 }

@@ -90,6 +90,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         } => {
             args.dev = true;
+            // Development mode: a fresh PostgreSQL database gets its schema without a separate
+            // `partnerhub migrate`.
+            args.migrate = true;
             let config = args.config()?;
             init_tracing(config.log_format);
             let password = match password {

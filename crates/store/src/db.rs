@@ -88,6 +88,14 @@ pub enum DbConfigError {
     UnsupportedScheme(String),
 }
 
+/// A schema older than the build: the newest migration applied (`None`: none at all) and the
+/// newest this build needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemaBehind {
+    pub applied: Option<i64>,
+    pub needed: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -243,6 +251,38 @@ impl Db {
             write_turn: Arc::new(tokio::sync::Mutex::new(())),
             trigram_stats: Arc::default(),
         })
+    }
+
+    /// How far the database's schema is behind this build's migrations; `None` when it is up
+    /// to date. (SQLite always migrates at start; PostgreSQL only when asked, so this is how a
+    /// `serve` without `--migrate` finds out it must not run.)
+    pub async fn schema_behind(&self) -> Result<Option<SchemaBehind>, StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let needed = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let table = match self.backend {
+            Backend::Sqlite => {
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM sqlite_master
+                  WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables
+                  WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query_scalar(table).fetch_one(&self.pool).await?;
+        let applied: Option<i64> = if exists == 0 {
+            None
+        } else {
+            sqlx::query_scalar(
+                "SELECT CAST(MAX(version) AS BIGINT) FROM _sqlx_migrations WHERE success = TRUE",
+            )
+            .fetch_one(&self.pool)
+            .await?
+        };
+        Ok((applied.unwrap_or(0) < needed).then_some(SchemaBehind { applied, needed }))
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

@@ -29,7 +29,7 @@ pub mod users;
 pub mod wabas;
 pub mod webhooks;
 
-pub use db::{Backend, Db, DbConfigError, PageLimit, WriteTx};
+pub use db::{Backend, Db, DbConfigError, PageLimit, SchemaBehind, WriteTx};
 pub use error::StoreError;
 pub use sqlx::AnyPool;
 

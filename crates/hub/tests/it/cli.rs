@@ -391,3 +391,124 @@ async fn demo_seeding_is_idempotent() {
     })
     .await;
 }
+
+/// Run `partnerhub` and wait at most `limit`; a process still running then is killed and the
+/// test fails (a `serve` that should have refused to start would otherwise run forever).
+fn partnerhub_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+        .args(args)
+        .env_remove("PARTNERHUB_DATABASE_URL")
+        .env("PARTNERHUB_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run partnerhub");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("partnerhub {args:?} was still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[tokio::test]
+async fn serve_refuses_a_postgres_database_without_the_schema_it_needs() {
+    let Some(admin) = crate::support::postgres::test_postgres_url() else {
+        eprintln!("PARTNERHUB_TEST_POSTGRES_URL is not set: skipped");
+        return;
+    };
+    let database = crate::support::postgres::create(&admin).await;
+    let url = database.url.clone();
+    let serve = ["serve", "--database-url", &url, "--bind", "127.0.0.1:0"];
+    let limit = std::time::Duration::from_secs(60);
+
+    // Never migrated: it used to serve, answer /readyz 200 and fail every request.
+    let err = one_line_error(&partnerhub_within(&serve, limit));
+    assert!(err.contains("no Partner Hub schema"), "{err}");
+    assert!(
+        err.contains("partnerhub migrate") && err.contains("--migrate"),
+        "{err}"
+    );
+
+    // Migrated by an older build: it says what it has and what it needs.
+    assert!(
+        partnerhub(&["migrate", "--database-url", &url])
+            .status
+            .success()
+    );
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let newest: i64 =
+        sqlx::query_scalar("SELECT CAST(MAX(version) AS BIGINT) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(newest)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let err = one_line_error(&partnerhub_within(&serve, limit));
+    let (had, needed) = (format!("{:04}", newest - 1), format!("{newest:04}"));
+    assert!(
+        err.contains(&format!("at migration {had}")) && err.contains(&format!("needs {needed}")),
+        "{err}"
+    );
+    database.remove().await;
+}
+
+#[tokio::test]
+async fn demo_on_a_fresh_postgres_database_migrates_it_by_itself() {
+    let Some(admin) = crate::support::postgres::test_postgres_url() else {
+        eprintln!("PARTNERHUB_TEST_POSTGRES_URL is not set: skipped");
+        return;
+    };
+    let database = crate::support::postgres::create(&admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+        .args([
+            "demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--database-url",
+            &database.url,
+            "--password",
+            "demo-password-1",
+        ])
+        .env("PARTNERHUB_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // It used to die at once: relation "partners" does not exist.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let started = loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.starts_with("Partner Hub demo is running at ") => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started,
+        "demo did not start on a fresh PostgreSQL database:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    database.remove().await;
+}
