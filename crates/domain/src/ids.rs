@@ -19,6 +19,25 @@ pub(crate) fn random_base62(len: usize) -> String {
 #[error("malformed id")]
 pub struct MalformedId;
 
+/// `Deserialize` for an id type that reads back only what its `parse` accepts (stored job
+/// payloads, typed path parameters), so a malformed id never gets past deserialization.
+macro_rules! deserialize_by_parse {
+    ($name:ident) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                Self::parse(&raw).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        concat!("malformed ", stringify!($name), " {:?}"),
+                        raw
+                    ))
+                })
+            }
+        }
+    };
+}
+pub(crate) use deserialize_by_parse;
+
 macro_rules! public_id {
     ($(#[$doc:meta])* $name:ident, $suffix:literal) => {
         $(#[$doc])*
@@ -51,18 +70,7 @@ macro_rules! public_id {
             }
         }
 
-        /// Read back only what `parse` accepts (stored job payloads, for one).
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(d)?;
-                Self::parse(&raw).map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        concat!("malformed ", stringify!($name), " {:?}"),
-                        raw
-                    ))
-                })
-            }
-        }
+        deserialize_by_parse!($name);
     };
 }
 
@@ -96,18 +104,7 @@ macro_rules! internal_id {
             }
         }
 
-        /// Read back only what `parse` accepts (typed path parameters, for one).
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(d)?;
-                Self::parse(&raw).map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        concat!("malformed ", stringify!($name), " {:?}"),
-                        raw
-                    ))
-                })
-            }
-        }
+        deserialize_by_parse!($name);
     };
 }
 
@@ -170,14 +167,7 @@ impl fmt::Display for ApiKeyId {
     }
 }
 
-/// Read back only what `parse` accepts (typed path parameters, for one).
-impl<'de> serde::Deserialize<'de> for ApiKeyId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw)
-            .map_err(|_| serde::de::Error::custom(format!("malformed ApiKeyId {raw:?}")))
-    }
-}
+deserialize_by_parse!(ApiKeyId);
 
 internal_id!(
     /// A person who logs in to partner screens (and, later, the Client Hub).

@@ -94,14 +94,7 @@ impl fmt::Display for EventId {
     }
 }
 
-/// Read back only what `parse` accepts (typed path parameters, for one).
-impl<'de> serde::Deserialize<'de> for EventId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw)
-            .map_err(|_| serde::de::Error::custom(format!("malformed event id {raw:?}")))
-    }
-}
+crate::ids::deserialize_by_parse!(EventId);
 
 #[cfg(test)]
 mod tests {

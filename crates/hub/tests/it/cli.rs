@@ -15,6 +15,30 @@ fn partnerhub(args: &[&str]) -> Output {
         .expect("run partnerhub")
 }
 
+/// Start `partnerhub` in the background; its standard output arrives line by line on the
+/// receiver (a thread reads it, so a test can wait for a line with a timeout).
+fn spawn_reading_stdout(
+    args: &[&str],
+    log: &str,
+    stderr: Stdio,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
+        .args(args)
+        .env("PARTNERHUB_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
 fn one_line_error(out: &Output) -> String {
     assert!(
         !out.status.success(),
@@ -226,8 +250,8 @@ fn admin_commands_create_partners_and_staff() {
 #[tokio::test]
 async fn demo_serves_prints_logins_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
-        .args([
+    let (mut child, rx) = spawn_reading_stdout(
+        &[
             "demo",
             "--bind",
             "127.0.0.1:0",
@@ -235,19 +259,10 @@ async fn demo_serves_prints_logins_and_stops_gracefully() {
             dir.path().to_str().unwrap(),
             "--password",
             "demo-password-1",
-        ])
-        .env("PARTNERHUB_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+        ],
+        "warn",
+        Stdio::null(),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut printed = Vec::new();
     let url = loop {
@@ -470,8 +485,8 @@ async fn demo_on_a_fresh_postgres_database_migrates_it_by_itself() {
     };
     let database = crate::support::postgres::create(&admin).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partnerhub"))
-        .args([
+    let (mut child, rx) = spawn_reading_stdout(
+        &[
             "demo",
             "--bind",
             "127.0.0.1:0",
@@ -481,19 +496,10 @@ async fn demo_on_a_fresh_postgres_database_migrates_it_by_itself() {
             &database.url,
             "--password",
             "demo-password-1",
-        ])
-        .env("PARTNERHUB_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+        ],
+        "error",
+        Stdio::piped(),
+    );
     // It used to die at once: relation "partners" does not exist.
     let deadline = Instant::now() + Duration::from_secs(120);
     let started = loop {
