@@ -70,6 +70,47 @@ impl Throttle {
     }
 }
 
+/// Slows a key down instead of shutting it: once it has `after` failures within the window,
+/// one attempt is let through every `gap_ms` after the latest failure. For accounts, where
+/// anyone can cause failures: a lock would let a stranger keep the owner out.
+#[derive(Debug)]
+pub struct SlowDown {
+    failures: Throttle,
+    gap_ms: i64,
+}
+
+impl SlowDown {
+    pub fn new(after: usize, window_ms: i64, gap_ms: i64) -> Self {
+        Self {
+            failures: Throttle::new(after, window_ms),
+            gap_ms,
+        }
+    }
+
+    pub fn check(&self, key: &str, now_ms: i64) -> Result<(), RetryAfter> {
+        if self.failures.check(key, now_ms).is_ok() {
+            return Ok(());
+        }
+        let latest = self
+            .failures
+            .failures
+            .get(key)
+            .and_then(|times| times.back().copied())
+            .unwrap_or(i64::MIN / 2);
+        let wait_ms = latest + self.gap_ms - now_ms;
+        if wait_ms <= 0 {
+            return Ok(());
+        }
+        Err(RetryAfter {
+            seconds: u64::try_from(wait_ms).unwrap_or(1).div_ceil(1000),
+        })
+    }
+
+    pub fn record_failure(&mut self, key: &str, now_ms: i64) {
+        self.failures.record_failure(key, now_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +135,20 @@ mod tests {
             t.check("a@x.y", 15 * MIN).is_ok(),
             "unlocks when failures age out"
         );
+    }
+
+    #[test]
+    fn slow_down_lets_one_attempt_through_per_gap_never_shuts() {
+        let mut s = SlowDown::new(3, 15 * MIN, 30_000);
+        for i in 0..3 {
+            assert!(s.check("a", i * 1000).is_ok(), "under the threshold");
+            s.record_failure("a", i * 1000);
+        }
+        assert_eq!(s.check("a", 2_500).unwrap_err().seconds, 30);
+        assert!(s.check("a", 32_000).is_ok(), "one attempt per gap");
+        s.record_failure("a", 32_000);
+        assert_eq!(s.check("a", 33_000).unwrap_err().seconds, 29);
+        assert!(s.check("b", 33_000).is_ok(), "other keys are unaffected");
     }
 
     #[test]

@@ -155,6 +155,11 @@ pub struct ServeArgs {
     /// How long a webhook receiver may take to answer, in milliseconds.
     #[arg(long, env = "PARTNERHUB_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// Reverse proxies in front of the Hub (CIDRs, e.g. "10.0.0.0/8 192.168.1.5"). From these
+    /// peers only, the client's address comes from `Forwarded` or `X-Forwarded-For` (the
+    /// rightmost hop that is not itself a trusted proxy); throttles and the audit log use it.
+    #[arg(long = "trusted-proxy", env = "PARTNERHUB_TRUSTED_PROXIES", value_name = "CIDR", num_args = 1.., value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl StoreArgs {
@@ -188,6 +193,7 @@ impl ServeArgs {
             graph_business_id: self.graph_business_id.clone(),
             webhook_allow_cidrs: self.webhook_allow_cidrs.clone(),
             webhook_timeout_ms: self.webhook_timeout_ms,
+            trusted_proxies: self.trusted_proxies.join(","),
         })
     }
 }

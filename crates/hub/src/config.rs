@@ -41,6 +41,7 @@ pub struct ConfigInput {
     pub graph_business_id: Option<String>,
     pub webhook_allow_cidrs: String,
     pub webhook_timeout_ms: u64,
+    pub trusted_proxies: String,
 }
 
 /// How partner webhooks are delivered.
@@ -87,6 +88,36 @@ impl Default for WhatsAppConfig {
     }
 }
 
+/// How many connections the public listener holds, and how soon a request's headers must
+/// arrive (see `http::server`).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct ConnectionLimits {
+    pub header_read_timeout_ms: u64,
+    pub max_per_address: usize,
+    pub max_total: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_ms: 10_000,
+            // Far above a browser's six per host, enough for an office behind one address.
+            max_per_address: 256,
+            max_total: 10_000,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// Fit the total under the process's open-files limit, leaving room for the database,
+    /// outgoing webhooks and mail.
+    pub fn within_open_files(mut self, open_files: u64) -> Self {
+        let room = usize::try_from(open_files.saturating_sub(256)).unwrap_or(usize::MAX);
+        self.max_total = self.max_total.min(room.max(64));
+        self
+    }
+}
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -105,6 +136,11 @@ pub struct Config {
     pub session_ttl_ms: i64,
     /// How long a staff session lasts (shorter: staff hold more power).
     pub staff_session_ttl_ms: i64,
+    pub connections: ConnectionLimits,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` say who the client is; from any
+    /// other peer those headers are ignored.
+    #[serde(serialize_with = "display")]
+    pub trusted_proxies: domain::ip_policy::AllowList,
 }
 
 /// A start-up problem, phrased as the one line the operator will read.
@@ -126,6 +162,8 @@ pub enum ConfigError {
     WebhookAllow(String),
     #[error("--webhook-timeout-ms must be between 100 and 60000")]
     WebhookTimeout,
+    #[error("--trusted-proxy: {0}")]
+    TrustedProxy(String),
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
 }
@@ -163,6 +201,8 @@ impl Config {
         if !(100..=60_000).contains(&args.webhook_timeout_ms) {
             return Err(ConfigError::WebhookTimeout);
         }
+        let trusted_proxies = domain::ip_policy::AllowList::parse_list(&args.trusted_proxies)
+            .map_err(|e| ConfigError::TrustedProxy(e.message))?;
         if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::MailFrom(args.mail_from));
         }
@@ -190,6 +230,8 @@ impl Config {
             },
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
+            connections: ConnectionLimits::default(),
+            trusted_proxies,
         })
     }
 
@@ -215,6 +257,8 @@ impl Config {
             webhooks: WebhookConfig::default(),
             session_ttl_ms: USER_SESSION_TTL_MS,
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
+            connections: ConnectionLimits::default(),
+            trusted_proxies: domain::ip_policy::AllowList::default(),
         })
     }
 

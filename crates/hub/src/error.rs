@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use domain::FieldError;
 use store::StoreError;
 
+/// Longest request target (path and query) served; longer ones are a 414 with a message.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("authentication required")]
@@ -22,6 +25,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("URI too long")]
+    UriTooLong,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("{0}")]
@@ -82,6 +87,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Validation(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong => StatusCode::URI_TOO_LONG,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -102,6 +108,10 @@ impl AppError {
             AppError::Validation(_) => "Some fields need your attention.".into(),
             AppError::BadRequest(why) => why.clone(),
             AppError::PayloadTooLarge => "What you sent is too large.".into(),
+            AppError::UriTooLong => format!(
+                "The address is too long (at most {} characters). Use fewer or shorter query parameters.",
+                MAX_URI_BYTES
+            ),
             AppError::UnsupportedMediaType => "This kind of content is not accepted here.".into(),
             AppError::Unprocessable(why) => why.clone(),
             AppError::RateLimited { retry_after_secs } => {
@@ -132,6 +142,7 @@ impl AppError {
             AppError::Conflict(_) => "Already exists",
             AppError::Validation(_) | AppError::BadRequest(_) => "Please check your input",
             AppError::PayloadTooLarge => "Too large",
+            AppError::UriTooLong => "Address too long",
             AppError::UnsupportedMediaType => "Not accepted",
             AppError::Unprocessable(_) => "Not possible right now",
             AppError::RateLimited { .. } => "Slow down",

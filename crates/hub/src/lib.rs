@@ -163,10 +163,12 @@ pub async fn serve(
                 .await
         })
     });
-    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    let limits = state
+        .config
+        .connections
+        .within_open_files(http::server::raise_open_files_limit());
+    let app = http::router(state.clone());
+    let served = http::server::serve(listener, app, limits, shutdown.clone()).await;
     shutdown.cancel();
     if let Some(task) = admin_task {
         let _ = task.await;

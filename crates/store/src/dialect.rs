@@ -108,6 +108,16 @@ pub fn trigram_count(backend: Backend, trigram: &str, joined: bool) -> (&'static
     }
 }
 
+/// Ends a `LIKE` condition whose pattern escapes with a backslash. PostgreSQL's `LIKE` does so
+/// by default, and an explicit `ESCAPE` would turn the pattern into a function call that the
+/// trigram index plans worse; SQLite's has no escape character unless one is named.
+pub fn like_escape(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => " ESCAPE '\\'",
+        Backend::Postgres => "",
+    }
+}
+
 /// PostgreSQL: a condition that `search_text` without its spaces matches a `LIKE` pattern,
 /// which the trigram index `channels_search_joined_trgm` (migration 0009) answers. `pg_trgm`
 /// takes trigrams within words only, so in `search_text`'s own index "client 0" is "client"

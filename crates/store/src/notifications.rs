@@ -23,7 +23,8 @@ pub struct NewNotification<'a> {
     pub link: Option<&'a str>,
 }
 
-/// Notify the partner's users (all, or only Owners). With `unless_unread_since_ms`, a person
+/// Notify the partner's users (all, or only Owners) who had joined by `now_ms`: a note dated
+/// before someone joined is news they never missed. With `unless_unread_since_ms`, a person
 /// who still has an unread notification of the same kind from that time on gets no second one
 /// (a receiver that is down for a day must not bury the bell). Returns how many were notified.
 pub async fn notify<'e>(
@@ -40,7 +41,7 @@ pub async fn notify<'e>(
         "INSERT INTO notifications (id, partner_id, user_id, kind, title, body, link, created_ms)
          SELECT $1 || m.user_id, m.partner_id, m.user_id, $2, $3, $4, $5, $6
            FROM memberships m
-          WHERE m.partner_id = $7 AND ($8 = 0 OR m.role = 'owner')
+          WHERE m.partner_id = $7 AND ($8 = 0 OR m.role = 'owner') AND m.created_ms <= $6
             AND NOT EXISTS (SELECT 1 FROM notifications n
                              WHERE n.user_id = m.user_id AND n.partner_id = m.partner_id
                                AND n.kind = $2 AND n.read_ms IS NULL AND n.created_ms >= $9)",
@@ -134,6 +135,39 @@ pub async fn mark_read<'e>(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// When the partner's newest notification was made, if it has any.
+pub async fn newest_ms<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MAX(created_ms) FROM notifications WHERE partner_id = $1",
+    )
+    .bind(partner.as_str())
+    .fetch_one(ex)
+    .await?)
+}
+
+/// Mark read every notification of the partner created before `before_ms`, for everyone: how the
+/// demo makes its seeded history look already seen.
+pub async fn mark_read_before<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    before_ms: i64,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read_ms = $1
+          WHERE partner_id = $2 AND created_ms < $3 AND read_ms IS NULL",
+    )
+    .bind(now_ms)
+    .bind(partner.as_str())
+    .bind(before_ms)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 pub async fn mark_all_read<'e>(

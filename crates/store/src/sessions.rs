@@ -14,7 +14,7 @@ pub enum SessionKind {
 }
 
 impl SessionKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             SessionKind::User => "user",
             SessionKind::Staff => "staff",
@@ -105,6 +105,60 @@ pub async fn purge_expired<'e>(
         .execute(ex)
         .await?
         .rows_affected())
+}
+
+/// Remember that this person signed in from `ip` (see `is_known_address`).
+pub async fn remember_address<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: SessionKind,
+    subject_id: &str,
+    ip: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sign_in_addresses (subject_kind, subject_id, ip, last_ms) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (subject_kind, subject_id, ip) DO UPDATE SET last_ms = excluded.last_ms",
+    )
+    .bind(kind.as_str())
+    .bind(subject_id)
+    .bind(ip)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Whether this person has signed in from `ip` before: strangers' failed guesses never keep
+/// them out from there.
+pub async fn is_known_address<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: SessionKind,
+    subject_id: &str,
+    ip: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM sign_in_addresses WHERE subject_kind = $1 AND subject_id = $2 AND ip = $3",
+    )
+    .bind(kind.as_str())
+    .bind(subject_id)
+    .bind(ip)
+    .fetch_optional(ex)
+    .await?
+    .is_some())
+}
+
+/// Forget addresses not signed in from since `before_ms`.
+pub async fn forget_addresses_before<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    before_ms: i64,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM sign_in_addresses WHERE last_ms < $1")
+            .bind(before_ms)
+            .execute(ex)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// When a live session began (the onboarding flow treats a client signed up in this very

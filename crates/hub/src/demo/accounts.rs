@@ -78,10 +78,13 @@ fn client_request(name: &str, country: &str) -> Result<ClientRequest, AppError> 
     .map_err(AppError::Validation)
 }
 
+/// How far back the seeded history starts.
+pub(super) const HISTORY_MS: i64 = 35 * 24 * 3_600_000;
+
 /// A copy of the app whose clock starts a month ago and whose sandbox answers at once, so the
 /// seeded histories look like a month of real use.
 fn backdated(state: &AppState) -> (AppState, ManualClock) {
-    let clock = ManualClock::starting_at(state.now_ms() - 35 * 24 * 3_600_000);
+    let clock = ManualClock::starting_at(state.now_ms() - HISTORY_MS);
     let mut config = state.config.clone();
     config.whatsapp.sandbox_delay_ms = 0;
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());

@@ -68,7 +68,8 @@ async fn ensure_partner(
                 currency,
                 payment_model,
             },
-            state.now_ms(),
+            // Older than its seeded history, as a partner with five weeks of numbers is.
+            state.now_ms() - accounts::HISTORY_MS - 2 * 3_600_000,
         )
         .await?;
         tx.commit().await?;
@@ -94,7 +95,8 @@ async fn ensure_user(
     memberships: &[(&PartnerId, Role)],
 ) -> Result<(), AppError> {
     let email = Email::parse(email)?;
-    let now = state.now_ms();
+    // The people joined before the seeded history starts, so its notifications reach them.
+    let now = state.now_ms() - accounts::HISTORY_MS - 3_600_000;
     let mut tx = state.db.begin_write().await?;
     let user = store::users::ensure(&mut tx, &email, name, now).await?;
     store::users::set_password(&mut *tx, &user.id, hash).await?;
@@ -334,6 +336,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     ensure_demo_profile(state, &demo).await?;
     accounts::seed(state, &demo, &other).await?;
     ensure_client_hub(state, &demo, &other, &hash).await?;
+    history_already_read(state, &[&demo, &other]).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {
         api_key,
@@ -366,6 +369,21 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
             },
         ],
     })
+}
+
+/// A real partner has read its older notifications: only those of the history's last day
+/// stay unread.
+async fn history_already_read(state: &AppState, partners: &[&PartnerId]) -> Result<(), AppError> {
+    const DAY_MS: i64 = 24 * 3_600_000;
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    for partner in partners {
+        if let Some(newest) = store::notifications::newest_ms(&mut *tx, partner).await? {
+            store::notifications::mark_read_before(&mut *tx, partner, newest - DAY_MS, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Demo Partner's Redirect URL is the development partner site's redirect page, so the printed

@@ -57,20 +57,43 @@ impl<E: Into<AppError>> From<E> for ApiError {
     }
 }
 
+/// How to authenticate, for every 401 of the API (a page's "log in" makes no sense there).
+pub const API_AUTHENTICATE: &str = "Authenticate with a partner API key in the X-API-Key header, or with a bearer token from POST /api/v2/token in the Authorization header.";
+
+/// The Partner API's error envelope (`partner-api.md`), for `ApiError` and for the answers the
+/// router gives by itself (405, 413, 415…; see `api::envelope_errors`).
+pub fn api_envelope(
+    status: axum::http::StatusCode,
+    message: &str,
+    details: Vec<String>,
+) -> Response {
+    let body = serde_json::json!({
+        "meta": {
+            "success": false,
+            "http_code": status.as_u16(),
+            "developer_message": message,
+            "details": details,
+        }
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
         err.log();
-        let status = err.status();
-        let body = serde_json::json!({
-            "meta": {
-                "success": false,
-                "http_code": status.as_u16(),
-                "developer_message": err.public_message(),
-                "details": err.details(),
+        let message = match &err {
+            AppError::Unauthenticated => API_AUTHENTICATE.to_owned(),
+            AppError::UnsupportedMediaType => {
+                "Send the body as JSON, with Content-Type: application/json.".to_owned()
             }
-        });
-        let mut response = (status, axum::Json(body)).into_response();
+            AppError::PayloadTooLarge => format!(
+                "The request body is larger than the {} KB the API accepts.",
+                crate::http::BODY_LIMIT / 1024
+            ),
+            other => other.public_message(),
+        };
+        let mut response = api_envelope(err.status(), &message, err.details());
         if let AppError::RateLimited { retry_after_secs } = err {
             set_retry_after(&mut response, retry_after_secs);
         }

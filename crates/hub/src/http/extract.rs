@@ -22,15 +22,32 @@ use store::sessions::SessionKind;
 use store::staff::Staff;
 use store::users::User;
 
+/// The client's address, behind trusted proxies too (set by `http::client_address`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl ClientAddr {
+    /// From the request's extensions: the resolved address, else the TCP peer.
+    pub fn of(parts: &Parts) -> Option<Self> {
+        parts.extensions.get::<ClientAddr>().copied().or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| ClientAddr(addr.ip()))
+        })
+    }
+
+    /// As the audit log and the throttles write it.
+    pub fn text_of(parts: &Parts) -> String {
+        Self::of(parts).map_or_else(|| "unknown".to_owned(), |ClientAddr(ip)| ip.to_string())
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let ip = ClientAddr::text_of(parts);
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)

@@ -11,6 +11,7 @@ pub mod onboarding;
 pub mod ops;
 pub mod pages;
 pub mod routes;
+pub mod server;
 pub mod session;
 pub mod staff;
 pub mod views;
@@ -37,7 +38,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted anywhere (forms are far smaller; uploads get their own limit).
-const BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = 256 * 1024;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -88,7 +89,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", any(api_not_found))
         .fallback(page_not_found)
         .with_state(state.clone());
-    with_middleware(routes, &state)
+    // The API's envelope goes around the finished router, which is where axum adds a 405's
+    // `Allow` header.
+    Router::new()
+        .fallback_service(with_middleware(routes, &state))
+        .layer(middleware::from_fn(api::envelope_errors))
 }
 
 /// The admin listener: health and metrics without login, for operators' networks only.
@@ -99,6 +104,40 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics_open))
         .fallback(page_not_found)
         .with_state(state)
+}
+
+/// Who the client is, once per request: the TCP peer, or behind a trusted proxy the address it
+/// reports (`domain::client_address`).
+async fn client_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(addr)| addr.ip());
+    if let Some(peer) = peer {
+        let joined = |name: header::HeaderName| {
+            let values: Vec<&str> = request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        };
+        let address = domain::client_address::resolve(
+            peer,
+            joined(header::FORWARDED).as_deref(),
+            joined(HeaderName::from_static("x-forwarded-for")).as_deref(),
+            &state.config.trusted_proxies,
+        );
+        request
+            .extensions_mut()
+            .insert(extract::ClientAddr(address));
+    }
+    next.run(request).await
 }
 
 async fn page_not_found() -> AppError {
@@ -119,10 +158,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
             uri.path().starts_with("/api/") || uri.path().starts_with("/dev/webhook-sink/")
         })
         .with_rejection_response(|_| {
-            let err = AppError::Forbidden(
-                "This form was sent from another site, so it was not accepted. Open the page on Partner Hub itself and try again.".into(),
-            );
-            error_page(&err, None)
+            error_page(&AppError::Forbidden(CROSS_SITE_FORM.into()), None)
         });
     let hsts = state
         .config
@@ -130,6 +166,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     routes
         .layer(middleware::from_fn(ops::track))
+        .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomRequestId))
@@ -138,6 +175,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(middleware::from_fn(refuse_long_uris))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("handler panicked");
                     error_page(&AppError::Internal(anyhow::anyhow!("panic")), None)
@@ -150,10 +188,59 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
                 .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
                 .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+                .layer(middleware::from_fn_with_state(state.config.public_url.scheme().to_owned(), origin_scheme))
                 .layer(csrf)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
 }
+
+/// Request targets longer than `MAX_URI_BYTES` get a 414 that says so (hyper's own limit, far
+/// higher, answers with an empty body).
+async fn refuse_long_uris(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if length <= crate::error::MAX_URI_BYTES {
+        return next.run(request).await;
+    }
+    let err = AppError::UriTooLong;
+    if request.uri().path().starts_with("/api/") {
+        ApiError(err).into_response()
+    } else {
+        error_page(&err, None)
+    }
+}
+
+/// `tower_http`'s CSRF check compares an `Origin` with `Host` by host and port only (as Go's
+/// does), so without `Sec-Fetch-Site` an `https://` page could post to our `http://` site. An
+/// origin with another scheme than the public URL's is another origin: refuse it.
+async fn origin_scheme(
+    axum::extract::State(scheme): axum::extract::State<String>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let unsafe_method = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let path = request.uri().path();
+    let exempt = path.starts_with("/api/") || path.starts_with("/dev/webhook-sink/");
+    let headers = request.headers();
+    let other_scheme = headers.get("sec-fetch-site").is_none()
+        && headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|origin| *origin != "null")
+            .and_then(|origin| origin.split_once("://"))
+            .is_some_and(|(origin_scheme, _)| !origin_scheme.eq_ignore_ascii_case(&scheme));
+    if unsafe_method && !exempt && other_scheme {
+        return error_page(&AppError::Forbidden(CROSS_SITE_FORM.into()), None);
+    }
+    next.run(request).await
+}
+
+const CROSS_SITE_FORM: &str = "This form was sent from another site, so it was not accepted. Open the page on Partner Hub itself and try again.";
 
 /// Opaque 500 pages name the request id, so a person can quote it and we can find the log line.
 async fn reference_internal_errors(request: Request, next: Next) -> Response {

@@ -37,12 +37,16 @@ pub async fn schedule_first(state: &AppState) -> Result<(), store::StoreError> {
     Ok(())
 }
 
+/// A sign-in address unused this long no longer counts as known (see `services::auth`).
+const KEEP_ADDRESSES_MS: i64 = 180 * 24 * HOUR_MS;
+
 impl Job for PurgeExpired {
     async fn run(self, ctx: &JobContext<'_>) -> Result<(), JobError> {
         let state = ctx.state;
         let now = state.now_ms();
         let mut tx = state.db.begin_write().await?;
         let sessions = store::sessions::purge_expired(&mut *tx, now).await?;
+        store::sessions::forget_addresses_before(&mut *tx, now - KEEP_ADDRESSES_MS).await?;
         tx.commit().await?;
         let jobs = store::jobs::purge_done(&state.db, now - KEEP_DONE_MS).await?;
         if sessions + jobs > 0 {

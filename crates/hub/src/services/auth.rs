@@ -33,54 +33,93 @@ pub struct Login {
     pub subject_id: String,
 }
 
-fn throttle_keys(kind: SessionKind, email: &str, meta: &ClientMeta) -> (String, String) {
-    let prefix = match kind {
-        SessionKind::User => "user",
-        SessionKind::Staff => "staff",
-    };
-    (
-        format!("{prefix}:{}", email.trim().to_lowercase()),
-        format!("{prefix}:{}", meta.ip),
-    )
+/// What the login throttles count one attempt against.
+struct Attempt {
+    kind: SessionKind,
+    account: String,
+    account_and_ip: String,
+    ip: String,
+    address: String,
 }
 
-fn check_throttle(state: &AppState, account: &str, ip: &str) -> Result<(), LoginError> {
-    let now = state.now_ms();
-    let t = &state.login_throttle;
-    let account_wait = t
-        .per_account
-        .lock()
-        .map(|g| g.check(account, now).err())
-        .ok()
-        .flatten();
-    let ip_wait = t
-        .per_ip
-        .lock()
-        .map(|g| g.check(ip, now).err())
-        .ok()
-        .flatten();
-    match (account_wait, ip_wait) {
-        (None, None) => Ok(()),
-        (a, b) => Err(LoginError::Throttled(
-            a.map_or(0, |w| w.seconds).max(b.map_or(0, |w| w.seconds)),
-        )),
+impl Attempt {
+    fn new(kind: SessionKind, email: &str, meta: &ClientMeta) -> Self {
+        let account = format!("{}:{}", kind.as_str(), email.trim().to_lowercase());
+        Self {
+            kind,
+            account_and_ip: format!("{account} {}", meta.ip),
+            account,
+            ip: format!("{}:{}", kind.as_str(), meta.ip),
+            address: meta.ip.clone(),
+        }
     }
-}
 
-fn record_failure(state: &AppState, account: &str, ip: &str) {
-    let now = state.now_ms();
-    let t = &state.login_throttle;
-    if let Ok(mut g) = t.per_account.lock() {
-        g.record_failure(account, now);
+    /// Limits that only this address can run into: its failures on this account (a lock), and
+    /// its failures on all accounts together.
+    fn check_address(&self, state: &AppState) -> Result<(), LoginError> {
+        let now = state.now_ms();
+        let t = &state.login_throttle;
+        let waits = [
+            t.per_account_and_ip
+                .lock()
+                .ok()
+                .and_then(|g| g.check(&self.account_and_ip, now).err()),
+            t.per_ip
+                .lock()
+                .ok()
+                .and_then(|g| g.check(&self.ip, now).err()),
+        ];
+        match waits.iter().flatten().map(|w| w.seconds).max() {
+            None => Ok(()),
+            Some(seconds) => Err(LoginError::Throttled(seconds)),
+        }
     }
-    if let Ok(mut g) = t.per_ip.lock() {
-        g.record_failure(ip, now);
-    }
-}
 
-fn clear_account(state: &AppState, account: &str) {
-    if let Ok(mut g) = state.login_throttle.per_account.lock() {
-        g.clear(account);
+    /// The account's failures from every address slow it down, and never for an address its
+    /// person has signed in from before: otherwise anyone could keep the owner out.
+    async fn check_account(
+        &self,
+        state: &AppState,
+        subject: Option<&str>,
+    ) -> Result<(), LoginError> {
+        let wait = state
+            .login_throttle
+            .per_account
+            .lock()
+            .ok()
+            .and_then(|g| g.check(&self.account, state.now_ms()).err());
+        let Some(wait) = wait else {
+            return Ok(());
+        };
+        if let Some(subject) = subject
+            && store::sessions::is_known_address(state.db.pool(), self.kind, subject, &self.address)
+                .await?
+        {
+            return Ok(());
+        }
+        Err(LoginError::Throttled(wait.seconds))
+    }
+
+    fn record_failure(&self, state: &AppState) {
+        let now = state.now_ms();
+        let t = &state.login_throttle;
+        if let Ok(mut g) = t.per_account_and_ip.lock() {
+            g.record_failure(&self.account_and_ip, now);
+        }
+        if let Ok(mut g) = t.per_ip.lock() {
+            g.record_failure(&self.ip, now);
+        }
+        if let Ok(mut g) = t.per_account.lock() {
+            g.record_failure(&self.account, now);
+        }
+    }
+
+    /// Forgets this address's failures on the account. Strangers' failures elsewhere keep
+    /// slowing the account down until they age out: one sign-in must not reopen it to them.
+    fn record_success(&self, state: &AppState) {
+        if let Ok(mut g) = state.login_throttle.per_account_and_ip.lock() {
+            g.clear(&self.account_and_ip);
+        }
     }
 }
 
@@ -111,6 +150,7 @@ async fn open_session(
             now,
         )
         .await?;
+        store::sessions::remember_address(&mut *tx, kind, subject_id, &meta.ip, now).await?;
         tx.commit().await?;
     }
     Ok(Login {
@@ -135,21 +175,24 @@ pub async fn check_user(
     password: &str,
     meta: &ClientMeta,
 ) -> Result<store::users::User, LoginError> {
-    let (account_key, ip_key) = throttle_keys(SessionKind::User, email, meta);
-    check_throttle(state, &account_key, &ip_key)?;
+    let attempt = Attempt::new(SessionKind::User, email, meta);
+    attempt.check_address(state)?;
     let credentials = match Email::parse(email) {
         Ok(email) => store::users::credentials_by_email(state.db.pool(), &email).await?,
         Err(_) => None,
     };
+    attempt
+        .check_account(state, credentials.as_ref().map(|c| c.user.id.as_str()))
+        .await?;
     let stored = credentials
         .as_ref()
         .and_then(|c| c.password_hash.as_deref());
     let ok = passwords::verify(password, stored).await;
     let Some(credentials) = credentials.filter(|_| ok) else {
-        record_failure(state, &account_key, &ip_key);
+        attempt.record_failure(state);
         return Err(LoginError::Invalid);
     };
-    clear_account(state, &account_key);
+    attempt.record_success(state);
     Ok(credentials.user)
 }
 
@@ -191,18 +234,21 @@ pub async fn login_staff(
     password: &str,
     meta: &ClientMeta,
 ) -> Result<Login, LoginError> {
-    let (account_key, ip_key) = throttle_keys(SessionKind::Staff, email, meta);
-    check_throttle(state, &account_key, &ip_key)?;
+    let attempt = Attempt::new(SessionKind::Staff, email, meta);
+    attempt.check_address(state)?;
     let found = match Email::parse(email) {
         Ok(email) => store::staff::credentials_by_email(state.db.pool(), &email).await?,
         Err(_) => None,
     };
+    attempt
+        .check_account(state, found.as_ref().map(|(staff, _)| staff.id.as_str()))
+        .await?;
     let ok = passwords::verify(password, found.as_ref().map(|(_, hash)| hash.as_str())).await;
     let Some((staff, _)) = found.filter(|_| ok) else {
-        record_failure(state, &account_key, &ip_key);
+        attempt.record_failure(state);
         return Err(LoginError::Invalid);
     };
-    clear_account(state, &account_key);
+    attempt.record_success(state);
     let login = open_session(state, SessionKind::Staff, staff.id.as_str(), meta).await?;
     {
         let mut tx = state.db.begin_write().await?;

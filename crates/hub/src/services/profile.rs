@@ -2,7 +2,8 @@
 //!
 //! Logos are checked here rather than in `domain` because checking one means decoding it with an
 //! image codec (on a blocking thread): the rules it obeys — 1 MB, PNG/JPEG/WebP told by their
-//! bytes, at most 4096 × 4096 pixels and 64 MB of decoder memory, stored within 512 × 512 —
+//! bytes, at most 4096 × 4096 pixels (read from the header, before any pixel is decoded) and 64 MB
+//! of decoder memory, two decodes at a time per process, stored within 512 × 512 —
 //! live in `domain::logo`. Every accepted logo is decoded and re-encoded as PNG, so whatever
 //! else the uploaded file carried (metadata, a payload appended after the image) is dropped.
 
@@ -43,12 +44,22 @@ impl CheckedLogo {
     }
 }
 
+/// How many logos are decoded at once in this process. One decode may take 64 MB and a core for
+/// a moment, so eight uploads at once must queue rather than take half a gigabyte.
+const DECODES_AT_ONCE: usize = 2;
+static DECODERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES_AT_ONCE);
+
 /// Check an uploaded logo by its content and re-encode it. Nothing is stored.
 pub async fn check_logo(upload: Vec<u8>) -> Result<CheckedLogo, LogoError> {
     if upload.len() > logo::MAX_UPLOAD_BYTES {
         return Err(LogoError::TooLarge);
     }
     let source = LogoFormat::sniff(&upload)?;
+    // The semaphore is never closed, so acquiring only waits.
+    let _turn = DECODERS
+        .acquire()
+        .await
+        .map_err(|_| LogoError::Corrupt(source.label()))?;
     // Decoding and resizing take real CPU time: keep them off the async workers.
     tokio::task::spawn_blocking(move || reencode(&upload, source))
         .await

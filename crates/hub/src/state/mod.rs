@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::providers::mail::Mailer;
 use crate::providers::webhook_client::WebhookClient;
 use crate::providers::whatsapp::WhatsAppProvider;
-use domain::throttle::Throttle;
+use domain::throttle::{SlowDown, Throttle};
 use std::sync::{Arc, Mutex};
 use store::Db;
 use tokio::sync::Notify;
@@ -38,11 +38,14 @@ pub struct Inner {
     pub dev_sink: dev_sink::DevSink,
 }
 
-/// Failed logins are limited per account and per client address; both must allow an attempt.
+/// Failed logins are limited per account and address together (a lock, which only that address
+/// can cause), per address (one address guessing many accounts), and per account from any
+/// address (a slow-down, never a lock, that a known address skips): see `services::auth`.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    pub per_account: Mutex<Throttle>,
+    pub per_account_and_ip: Mutex<Throttle>,
     pub per_ip: Mutex<Throttle>,
+    pub per_account: Mutex<SlowDown>,
     /// Onboarding sign-ups (each makes a user and a client) per client IP: enough for an
     /// agency onboarding clients from one office, not for a script filling the database.
     pub signups_per_ip: Mutex<Throttle>,
@@ -51,10 +54,19 @@ pub struct LoginThrottle {
 impl LoginThrottle {
     const WINDOW_MS: i64 = 15 * 60 * 1000;
     pub const SIGNUPS_PER_HOUR: usize = 20;
+    /// Failures from all addresses after which an account is slowed down...
+    const SLOW_DOWN_AFTER: usize = 10;
+    /// ...to one attempt from an unknown address per this gap.
+    const SLOW_DOWN_GAP_MS: i64 = 30_000;
 
     pub fn new() -> Self {
         Self {
-            per_account: Mutex::new(Throttle::new(5, Self::WINDOW_MS)),
+            per_account_and_ip: Mutex::new(Throttle::new(5, Self::WINDOW_MS)),
+            per_account: Mutex::new(SlowDown::new(
+                Self::SLOW_DOWN_AFTER,
+                Self::WINDOW_MS,
+                Self::SLOW_DOWN_GAP_MS,
+            )),
             per_ip: Mutex::new(Throttle::new(30, Self::WINDOW_MS)),
             signups_per_ip: Mutex::new(Throttle::new(Self::SIGNUPS_PER_HOUR, 60 * 60 * 1000)),
         }

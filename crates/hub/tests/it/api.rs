@@ -497,10 +497,23 @@ async fn free_text_matches_substrings_of_this_partners_channels() {
             .as_str()
             .unwrap()
             .to_owned();
+        // LIKE's wildcards in a name are text like any other.
+        let res = api
+            .post(v2(&app, &format!("/partners/{demo}/clients")))
+            .json(&json!({"name": "100% Pure_Juice", "contact_info": {"email": "juice@client.test"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let juice = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for (client, phone) in [
             (&quoted, "+4915123450001"),
             (&quoted, "+4915123450002"),
             (&plain, "+4915123450003"),
+            (&juice, "+4915123450004"),
         ] {
             app.clock.advance_ms(1000);
             assert_eq!(
@@ -551,7 +564,13 @@ async fn free_text_matches_substrings_of_this_partners_channels() {
             ("0000", 0),                     // one trigram twice, held by every number once
             ("4915123450009", 0),            // another partner's number
             ("quote \"blue\" ltd plain", 0), // nothing contains it
-            ("%", 3),                        // wildcards are ignored: this is no filter at all
+            ("%", 1),                        // LIKE's wildcards are searched for as text
+            ("_", 1),
+            ("0% pure_j", 1),
+            ("e_j", 1),
+            ("p_re", 0),                     // "_" is not any one character
+            ("1%juice", 0),                  // "%" is not any characters
+            ("\\", 0),                      // nor is the escape character special
         ] {
             let (found, numbers) = search(vec![("q", q.to_owned())]).await;
             assert_eq!(found, total, "q={q}: {numbers:?}");

@@ -152,6 +152,68 @@ async fn repeated_failures_lock_the_account_with_a_countdown() {
     .await;
 }
 
+/// OWASP's account-lockout guidance: a stranger's wrong guesses from elsewhere never lock the
+/// owner out. They slow the account down for new addresses and not at all for an address its
+/// person has signed in from before.
+#[tokio::test]
+async fn strangers_guesses_never_keep_the_owner_out() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let attempt = |client: reqwest::Client, password: &'static str| {
+            let url = app.link("/login");
+            async move {
+                client
+                    .post(url)
+                    .form(&[("email", "owner@demo.test"), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // Olivia has signed in from 127.0.0.1 before.
+        app.login("owner@demo.test").await;
+        // Two strangers' addresses each guess until they are locked out themselves.
+        for stranger in ["127.0.0.2", "127.0.0.3"] {
+            let client = app.client_from(stranger);
+            for _ in 0..5 {
+                assert_eq!(attempt(client.clone(), "guess123guess").await.status(), 401);
+            }
+            let locked = attempt(client, PASSWORD).await;
+            assert_eq!(
+                locked.status(),
+                429,
+                "{stranger} is locked, even with the password"
+            );
+        }
+        // Ten failures from anywhere slow the account down for addresses it does not know.
+        let res = attempt(app.client_from("127.0.0.4"), "guess123guess").await;
+        assert_eq!(res.status(), 429, "a third address is slowed down");
+        let res = attempt(app.client(), PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            303,
+            "her own address is never refused the right password"
+        );
+
+        // A new address of hers is slowed down, not shut out.
+        let laptop = app.client_from("127.0.0.5");
+        let res = attempt(laptop.clone(), PASSWORD).await;
+        assert_eq!(res.status(), 429);
+        let wait: i64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (1..=30).contains(&wait),
+            "slowed for {wait} s, not locked for 15 minutes"
+        );
+        app.clock.advance_ms(wait * 1000);
+        assert_eq!(attempt(laptop, PASSWORD).await.status(), 303);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn password_reset_by_email_changes_the_password_once() {
     for_each_backend(|app| async move {

@@ -105,6 +105,28 @@ async fn cross_site_form_posts_are_refused() {
             .unwrap();
         assert_eq!(res.status(), 403);
 
+        // Our host and port under another scheme is another origin (issue 15, item 17): an
+        // https page must not post to the http site (no Sec-Fetch-Site: the Origin decides).
+        let other_scheme = app.url.replacen("http://", "https://", 1);
+        let res = app
+            .client()
+            .post(app.link("/login"))
+            .header("origin", other_scheme.as_str())
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "Origin {other_scheme}");
+        let res = app
+            .client()
+            .post(app.link("/login"))
+            .header("origin", app.url.as_str())
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "our own origin signs in");
+
         // The same request from our own pages goes through.
         let res = owner
             .post(app.link(&format!("/partner/{demo}/users")))

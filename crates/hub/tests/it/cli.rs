@@ -518,3 +518,39 @@ async fn demo_on_a_fresh_postgres_database_migrates_it_by_itself() {
     );
     database.remove().await;
 }
+
+/// The demo's bell shows what a real partner's would: the seeded weeks already read except the
+/// last day's few, and nothing dated before its recipient joined.
+#[tokio::test]
+async fn demo_bell_shows_only_the_last_days_news() {
+    for_each_backend(|app| async move {
+        hub::demo::seed(&app.state, "pw for the bell").await.unwrap();
+        let pool = app.state.db.pool();
+        for login in ["owner@demo.test", "agency@demo.test", "member@demo.test"] {
+            let unread: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM notifications n JOIN users u ON u.id = n.user_id
+                  WHERE u.email = $1 AND n.read_ms IS NULL",
+            )
+            .bind(login)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            assert!(
+                (1..=12).contains(&unread),
+                "{login} sees {unread} unread notifications at first sign-in"
+            );
+            let before_joining: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM notifications n
+                   JOIN users u ON u.id = n.user_id
+                   JOIN memberships m ON m.user_id = n.user_id AND m.partner_id = n.partner_id
+                  WHERE u.email = $1 AND (n.created_ms < m.created_ms OR n.created_ms < u.created_ms)",
+            )
+            .bind(login)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            assert_eq!(before_joining, 0, "{login} has notifications from before they joined");
+        }
+    })
+    .await;
+}

@@ -111,13 +111,16 @@ async fn flow(app: &TestApp, browser: &Browser) {
     // Switch to Cloud API: storage choice, confirmation, confirmation pop-up.
     browser.goto(&app.link(&integration)).await;
     assert_eq!(browser.text("#hosting-type").await, "On-Premise");
+    assert_eq!(
+        browser.duplicate_ids().await,
+        Vec::<String>::new(),
+        "ids are unique"
+    );
     browser.click("#switch-to-cloud").await;
     browser
         .wait_for_text("Where should new Cloud API numbers keep their data?", WAIT)
         .await;
-    browser
-        .click("#switch-dialog input[name='storage'][value='local']")
-        .await;
+    // Choosing a region is choosing local storage (issue 15, item 2): no second control.
     browser
         .client
         .find(Locator::Css(

@@ -4,6 +4,7 @@
 mod accounts_browser;
 mod accounts_pages;
 mod api;
+mod api_errors;
 mod api_tenancy;
 mod auth;
 mod bad_input;
@@ -12,6 +13,7 @@ mod cli;
 mod client_hub;
 mod client_hub_browser;
 mod connect_button_browser;
+mod connections;
 mod integration_browser;
 mod jobs;
 mod layers;

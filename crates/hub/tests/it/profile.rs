@@ -889,3 +889,64 @@ async fn members_read_the_profile_and_other_partners_cannot_touch_it() {
     })
     .await;
 }
+
+/// The process's peak resident memory in MiB since the last reset (Linux `VmHWM`).
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+/// Eight large logos sent at once queue for the decoder instead of each taking 64 MB at the same
+/// time (the issue saw 113 → 757 MB). Storage plays no part, so SQLite alone is enough; the test
+/// runs in its own process under nextest, so the peak is this test's.
+#[tokio::test]
+async fn many_large_logos_at_once_are_decoded_a_few_at_a_time() {
+    use crate::support::app::{Backend, Options};
+    let app = TestApp::start(Backend::Sqlite, Options::default()).await;
+    let partner = app
+        .partner_named("Big Logos")
+        .with_owner("owner@big.test", "Bea Big")
+        .build()
+        .await
+        .id;
+    let client = app.login("owner@big.test").await;
+    // One colour compresses to a few kB, yet decodes to 4096 × 4096 × 4 bytes.
+    let flat = image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+        4096,
+        4096,
+        image::Rgba([30, 120, 200, 255]),
+    ));
+    let big = encoded(&flat, image::ImageFormat::Png);
+    drop(flat);
+    assert!(big.len() < 1024 * 1024, "{} bytes", big.len());
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = peak_rss_mib();
+    let mut uploads = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let brand = format!("Big {i}");
+        let body = multipart(&[
+            Part::Text("brand_name", &brand),
+            Part::File("logo", "big.png", "image/png", &big),
+        ]);
+        let request = client
+            .post(app.link(&tab(&partner)))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body);
+        uploads.spawn(async move { request.send().await.unwrap().status() });
+    }
+    while let Some(status) = uploads.join_next().await {
+        let status = status.unwrap();
+        assert!(status.is_success() || status.is_redirection(), "{status}");
+    }
+    let grew = peak_rss_mib().saturating_sub(before);
+    eprintln!("peak resident memory grew by {grew} MiB for 8 concurrent 4096² logos");
+    assert!(
+        grew < 300,
+        "eight decodes at once took {grew} MiB more; at most two should run together"
+    );
+}

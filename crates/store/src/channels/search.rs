@@ -3,13 +3,26 @@
 use super::*;
 
 /// Free text typed in a search box, as matched case-insensitively against number, display name,
-/// client name and email: trimmed, lower-cased, without LIKE's wildcard and escape characters.
+/// client name and email: trimmed and lower-cased. `%` and `_` are searched for as themselves
+/// (see [`like_contains`]).
 pub(super) fn search_phrase(text: &str) -> String {
-    text.trim()
-        .to_lowercase()
-        .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .collect()
+    text.trim().to_lowercase()
+}
+
+/// A `LIKE` pattern matching text that contains `text` literally: its wildcards and the escape
+/// character are escaped with a backslash (PostgreSQL's default escape; SQLite is told with
+/// [`Search::like_escape`]).
+pub(super) fn like_contains(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Phrases with at least this many characters can use SQLite's trigram index.
@@ -39,7 +52,7 @@ pub(super) struct Scanned {
 impl Scanned {
     pub(super) fn whole(phrase: String) -> Scanned {
         Scanned {
-            patterns: vec![(SEARCH_TEXT_LIKE, format!("%{phrase}%"))],
+            patterns: vec![(SEARCH_TEXT_LIKE, like_contains(&phrase))],
             contains: None,
             rare: false,
         }
@@ -75,7 +88,7 @@ impl Trigram {
         } else {
             SEARCH_TEXT_LIKE
         };
-        (like, format!("%{}%", self.text))
+        (like, like_contains(&self.text))
     }
 
     /// Its key among the counted trigrams: a joined one's count is not the plain one's.
@@ -95,6 +108,8 @@ pub(super) struct Search {
     pub(super) indexed: Option<Indexed>,
     /// Phrases matched with `LIKE`.
     pub(super) scanned: Vec<Scanned>,
+    /// What follows each `LIKE` pattern: SQLite has no escape character unless told.
+    pub(super) like_escape: &'static str,
 }
 
 /// The distinct trigrams of `phrase`, in order; for PostgreSQL only those `pg_trgm` takes from
@@ -180,7 +195,10 @@ impl Search {
             .map(|(_, value)| search_phrase(&filter_text(value)))
             .chain(text.map(search_phrase))
             .filter(|phrase| !phrase.is_empty());
-        let mut search = Search::default();
+        let mut search = Search {
+            like_escape: dialect::like_escape(db.backend()),
+            ..Search::default()
+        };
         for phrase in phrases {
             if phrase.chars().count() < INDEXED_PHRASE_MIN_CHARS {
                 search.scanned.push(Scanned::whole(phrase));
@@ -387,7 +405,9 @@ pub(super) fn where_clause(
     }
     for scanned in &search.scanned {
         for (like, pattern) in &scanned.patterns {
-            q.push(like).bind(Bind::Text(pattern.clone()));
+            q.push(like)
+                .bind(Bind::Text(pattern.clone()))
+                .push(search.like_escape);
         }
         if let Some(phrase) = &scanned.contains {
             q.push(dialect::POSTGRES_SEARCH_TEXT_CONTAINS)

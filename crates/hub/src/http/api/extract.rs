@@ -133,11 +133,7 @@ impl FromRequestParts<AppState> for ApiCtx {
             .into_iter()
             .find(|(p, _)| p.id == partner_id)
             .ok_or_else(forbidden)?;
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let ip = crate::http::extract::ClientAddr::text_of(parts);
         let actor = match principal {
             Principal::Key { key_id, .. } => Actor::ApiKey { id: key_id, ip },
             Principal::User { user } => Actor::User {

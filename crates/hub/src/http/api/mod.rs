@@ -190,3 +190,85 @@ pub fn list_query(
         ))
     })
 }
+
+/// The API's answers that no handler wrote (axum's 405 for a wrong method, 413 from the body
+/// limit, 408 from the timeout, a rejection's plain text) get the API's envelope, so a client
+/// parses every error the same way. `/api/v2/token` keeps OAuth's own error shape.
+pub async fn envelope_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if !(path == "/api" || path.starts_with("/api/")) || path == "/api/v2/token" {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    let (parts, body) = response.into_parts();
+    // Rejections explain themselves in a short text body; keep that as the detail.
+    let text = match axum::body::to_bytes(body, 4096).await {
+        Ok(bytes) if plain => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        _ => String::new(),
+    };
+    let allow = parts.headers.get(header::ALLOW).cloned();
+    let message = match status.as_u16() {
+        401 => crate::http::error::API_AUTHENTICATE.to_owned(),
+        404 => AppError::NotFound.public_message(),
+        405 => match allow.as_ref().and_then(|v| v.to_str().ok()) {
+            Some(allowed) if !allowed.is_empty() => {
+                format!("{method} is not allowed here; this path accepts {allowed}.")
+            }
+            _ => format!("{method} is not allowed here."),
+        },
+        408 => "The request took too long and was stopped; nothing was changed.".to_owned(),
+        413 => format!(
+            "The request body is larger than the {} KB the API accepts.",
+            crate::http::BODY_LIMIT / 1024
+        ),
+        415 => "Send the body as JSON, with Content-Type: application/json.".to_owned(),
+        500 => format!(
+            "{} Reference: {}.",
+            AppError::Internal(anyhow::anyhow!("")).public_message(),
+            request_id.as_deref().unwrap_or("-")
+        ),
+        _ if !text.is_empty() => text.clone(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("The request failed.")
+            .to_owned(),
+    };
+    let details = if text.is_empty() || text == message || status.is_server_error() {
+        Vec::new()
+    } else {
+        vec![text]
+    };
+    let mut enveloped = crate::http::error::api_envelope(status, &message, details);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && name != header::CONTENT_SECURITY_POLICY
+        {
+            enveloped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    enveloped
+}

@@ -182,8 +182,7 @@ fn tab(ctx: &PartnerCtx) -> String {
 pub struct ShowQuery {
     /// `storage`, `confirm` or `done`: the Switch to Cloud API dialog's step.
     switch: String,
-    /// `us` or `local` in the dialog's first step.
-    storage: String,
+    /// The dialog's one choice: empty for US storage, else the local region.
     region: String,
 }
 
@@ -194,14 +193,9 @@ pub async fn show(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     let (jar, flash) = session::take_flash(jar, &state.config);
-    // The region select is always sent; it counts only when local storage was picked.
-    let region = if query.switch == "confirm" && query.storage != "local" {
-        None
-    } else {
-        DataStorageRegion::parse_optional(&query.region)
-            .ok()
-            .flatten()
-    };
+    let region = DataStorageRegion::parse_optional(&query.region)
+        .ok()
+        .flatten();
     let switch = match query.switch.as_str() {
         "storage" if ctx.role.is_owner() => SwitchStep::Storage,
         "confirm" if ctx.role.is_owner() => SwitchStep::Confirm {

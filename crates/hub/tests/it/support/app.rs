@@ -47,6 +47,10 @@ pub struct Options {
     pub bind: Option<SocketAddr>,
     /// SQLite only: a size limit the test can move (see `store::PageLimit`).
     pub page_limit: Option<store::PageLimit>,
+    /// The listener's connection limits (the app's defaults otherwise).
+    pub connections: Option<hub::config::ConnectionLimits>,
+    /// Reverse proxies whose forwarding headers are believed (none otherwise).
+    pub trusted_proxies: Option<&'static str>,
 }
 
 pub struct TestApp {
@@ -138,6 +142,13 @@ impl TestApp {
         if let Some(ms) = options.webhook_timeout_ms {
             config.webhooks.timeout_ms = ms;
         }
+        if let Some(limits) = options.connections {
+            config.connections = limits;
+        }
+        if let Some(cidrs) = options.trusted_proxies {
+            config.trusted_proxies =
+                domain::ip_policy::AllowList::parse_list(cidrs).expect("trusted proxies");
+        }
         let clock = ManualClock::starting_at(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = match options.page_limit {
@@ -152,13 +163,11 @@ impl TestApp {
         }
         .expect("app state");
         let shutdown = CancellationToken::new();
-        let router =
-            hub::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let router = hub::http::router(state.clone());
         let token = shutdown.clone();
+        let limits = state.config.connections;
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(token.cancelled_owned())
-                .await;
+            let _ = hub::http::server::serve(listener, router, limits, token).await;
         });
         TestApp {
             state,
@@ -191,6 +200,17 @@ impl TestApp {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A browser-like client whose connections come from another loopback address (Linux
+    /// routes all of 127.0.0.0/8 to the loopback), so the Hub sees a different person.
+    pub fn client_from(&self, address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .local_address(address.parse::<std::net::IpAddr>().expect("an IP address"))
             .build()
             .expect("client")
     }

@@ -166,6 +166,20 @@ impl Browser {
     }
 
     /// The URL currently shown.
+    /// Ids used more than once on the current page (invalid HTML; a label finds the wrong one).
+    pub async fn duplicate_ids(&self) -> Vec<String> {
+        let found = self
+            .client
+            .execute(
+                "const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+                 return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];",
+                vec![],
+            )
+            .await
+            .expect("run a script");
+        serde_json::from_value(found).expect("a list of ids")
+    }
+
     pub async fn current_url(&self) -> String {
         self.client
             .current_url()
