@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod field;
 pub mod ids;
 pub mod ip_policy;
+pub mod limits;
 pub mod listing;
 pub mod logo;
 pub mod onboarding;

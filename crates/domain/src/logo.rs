@@ -105,7 +105,7 @@ pub fn stored_size(width: u32, height: u32) -> (u32, u32) {
 pub struct BrandName(String);
 
 impl BrandName {
-    pub const MAX_CHARS: usize = 80;
+    pub const MAX_CHARS: usize = crate::limits::BRAND_NAME_CHARS;
 
     /// Trimmed, 1 to 80 characters, no control characters.
     pub fn parse(input: &str) -> Result<Self, crate::FieldError> {
@@ -116,7 +116,7 @@ impl BrandName {
         if name.chars().count() > Self::MAX_CHARS {
             return Err(crate::FieldError::new(
                 "brand_name",
-                "must be at most 80 characters",
+                format!("must be at most {} characters", Self::MAX_CHARS),
             ));
         }
         if name.chars().any(char::is_control) {

@@ -91,7 +91,7 @@ impl PaymentModel {
 pub struct SolutionId(String);
 
 impl SolutionId {
-    pub const MAX_CHARS: usize = 100;
+    pub const MAX_CHARS: usize = crate::limits::SOLUTION_ID_CHARS;
 
     /// `Ok(None)` for an empty (or blank) input: the partner has no Solution ID.
     pub fn parse_optional(input: &str) -> Result<Option<Self>, FieldError> {

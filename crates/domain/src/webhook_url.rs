@@ -16,7 +16,7 @@ pub struct WebhookUrl(Url);
 
 impl WebhookUrl {
     /// Longest accepted URL, in characters, before and after encoding.
-    pub const MAX_LEN: usize = 2048;
+    pub const MAX_LEN: usize = crate::limits::URL_CHARS;
 
     /// Reads a URL the partner typed or sent. `field` is named in errors; `dev_mode` also allows
     /// plain `http`, hosts on this machine (`localhost`, `127.0.0.1`, `[::1]`) and explicit ports.

@@ -193,10 +193,15 @@ pub fn parse_key_name(name: &str) -> Result<String, FieldError> {
             "is required (say what the key is for, e.g. \"CRM sync\")",
         ));
     }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.chars().count() > domain::limits::API_KEY_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(FieldError::new(
             "name",
-            "must be at most 100 printable characters",
+            format!(
+                "must be at most {} printable characters",
+                domain::limits::API_KEY_NAME_CHARS
+            ),
         ));
     }
     Ok(name.to_owned())

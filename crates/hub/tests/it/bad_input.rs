@@ -253,3 +253,88 @@ async fn unknown_routes_are_404_pages_or_api_envelopes() {
     })
     .await;
 }
+
+/// Every form lets a person type exactly as much as the server accepts (issue 15, item 3): each
+/// `maxlength` is the limit the field's parser enforces, from one constant.
+#[tokio::test]
+async fn every_text_field_allows_what_the_server_accepts() {
+    use domain::limits::*;
+    for_each_backend(|app| async move {
+        let demo = app
+            .partner_named("Limits Partner")
+            .with_owner("owner@limits.test", "Lia Limits")
+            .with_running_channel("Limits Client", "+4915122220001")
+            .build()
+            .await;
+        let owner = app.login("owner@limits.test").await;
+        let p = demo.id.as_str();
+        let pages: [(String, &[(&str, usize)]); 6] = [
+            (
+                format!("/partner/{p}/profile"),
+                &[("brand_name", BRAND_NAME_CHARS)],
+            ),
+            (
+                format!("/partner/{p}/integration"),
+                &[("solution_id", SOLUTION_ID_CHARS), ("url", URL_CHARS)],
+            ),
+            (
+                format!("/partner/{p}/accounts/clients/new"),
+                &[
+                    ("name", CLIENT_NAME_CHARS),
+                    ("organisation", CLIENT_TEXT_CHARS),
+                    ("country", CLIENT_TEXT_CHARS),
+                    ("partner_payload", PARTNER_PAYLOAD_CHARS),
+                ],
+            ),
+            (
+                format!("/partner/{p}/accounts/numbers/new"),
+                &[("phone_name", DISPLAY_NAME_CHARS)],
+            ),
+            (
+                format!("/partner/{p}/api-keys"),
+                &[("name", API_KEY_NAME_CHARS)],
+            ),
+            (format!("/partner/{p}/accounts"), &[("q", SEARCH_CHARS)]),
+        ];
+        for (path, fields) in pages {
+            let html = owner
+                .get(app.link(&path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for (name, limit) in fields {
+                let found: Vec<&str> = html
+                    .match_indices(&format!("name=\"{name}\""))
+                    .map(|(at, _)| {
+                        let tag_end = at + html[at..].find('>').unwrap();
+                        let tag_start = html[..at].rfind('<').unwrap();
+                        &html[tag_start..tag_end]
+                    })
+                    .collect();
+                assert!(!found.is_empty(), "{path}: no field {name}");
+                for tag in found {
+                    assert!(
+                        tag.contains(&format!("maxlength=\"{limit}\"")),
+                        "{path}: {name} should allow {limit} characters: {tag}"
+                    );
+                }
+            }
+        }
+        // And the server takes exactly that many: a display name of the limit is accepted.
+        let res = owner
+            .post(app.link(&format!("/partner/{p}/api-keys")))
+            .form(&[("name", "k".repeat(API_KEY_NAME_CHARS).as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{}",
+            res.status()
+        );
+    })
+    .await;
+}

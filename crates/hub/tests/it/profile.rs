@@ -444,9 +444,12 @@ async fn brand_names_are_trimmed_and_bounded_and_refusals_keep_the_typed_value()
         let p = &demo.partner;
         let olivia = app.login("owner@demo.test").await;
         let long = "x".repeat(81);
+        // Far longer than the field (issue 15, item 3): its own message, not "logo too large".
+        let pasted = "y".repeat(5_000);
         for (typed, message) in [
             ("   ", "is required"),
             (long.as_str(), "must be at most 80 characters"),
+            (pasted.as_str(), "must be at most 80 characters"),
         ] {
             let res = save(&olivia, &app, p, typed, None).await;
             assert_eq!(res.status(), 422);
@@ -458,6 +461,27 @@ async fn brand_names_are_trimmed_and_bounded_and_refusals_keep_the_typed_value()
             assert!(html.contains(&format!("value=\"{typed}\"")), "kept");
             assert!(html.contains("aria-invalid=\"true\""));
         }
+        // The field lets a person type exactly what the server accepts.
+        let (_, html) = page(&olivia, &app, &tab(p)).await;
+        assert!(
+            html.contains("name=\"brand_name\" maxlength=\"80\""),
+            "{html}"
+        );
+        // A form too large in all says so, and not that the logo is.
+        let res = post_multipart(
+            &olivia,
+            &app,
+            &tab(p),
+            &[Part::Text("brand_name", &"z".repeat(1_200_000))],
+        )
+        .await;
+        assert_eq!(res.status(), 413);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("The form is larger than"), "{html}");
+        assert!(
+            !html.contains("larger than 1 MB</"),
+            "blames the logo: {html}"
+        );
         // A good logo with a bad brand name: nothing is stored.
         let res = save(
             &olivia,

@@ -46,8 +46,9 @@ pub fn router() -> Routes {
 /// Body limit of the profile form's routes: the logo's 1 MB plus room for the other fields and
 /// the multipart framing. Larger bodies are cut off and explained inline.
 pub const FORM_BODY_LIMIT: usize = logo::MAX_UPLOAD_BYTES + 64 * 1024;
-/// Text fields are short; anything longer is not a brand name.
-const TEXT_FIELD_LIMIT: usize = 4 * 1024;
+/// What is kept of a text field: far more than any valid value, so a too long one comes back
+/// to its field with its own message and the person's text, yet memory stays bounded.
+const TEXT_FIELD_KEPT: usize = 16 * 1024;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "partner/profile.html")]
@@ -136,8 +137,10 @@ struct ProfileForm {
 
 /// Why the form could not be read at all (as opposed to values that fail their rules).
 enum Unreadable {
-    /// The body passed the route's limit: in practice a logo far above 1 MB.
-    TooLarge,
+    /// The logo is over 1 MB.
+    LogoTooLarge,
+    /// The whole body passed the route's limit while reading another field.
+    FormTooLarge,
     Malformed,
 }
 
@@ -146,26 +149,30 @@ async fn read_form(
     form: &mut ProfileForm,
 ) -> Result<(), Unreadable> {
     let mut multipart = multipart.map_err(|_| Unreadable::Malformed)?;
-    let failed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Unreadable::TooLarge
-        } else {
-            Unreadable::Malformed
+    let failed = |field: &str| {
+        let is_logo = field == "logo";
+        move |e: axum::extract::multipart::MultipartError| match (
+            e.status() == StatusCode::PAYLOAD_TOO_LARGE,
+            is_logo,
+        ) {
+            (true, true) => Unreadable::LogoTooLarge,
+            (true, false) => Unreadable::FormTooLarge,
+            (false, _) => Unreadable::Malformed,
         }
     };
-    while let Some(mut field) = multipart.next_field().await.map_err(failed)? {
+    while let Some(mut field) = multipart.next_field().await.map_err(failed(""))? {
         let name = field.name().unwrap_or_default().to_owned();
         let mut bytes = Vec::new();
-        let limit = if name == "logo" {
-            logo::MAX_UPLOAD_BYTES
-        } else {
-            TEXT_FIELD_LIMIT
-        };
-        while let Some(chunk) = field.chunk().await.map_err(failed)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(Unreadable::TooLarge);
+        while let Some(chunk) = field.chunk().await.map_err(failed(&name))? {
+            if name == "logo" {
+                if bytes.len() + chunk.len() > logo::MAX_UPLOAD_BYTES {
+                    return Err(Unreadable::LogoTooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            } else {
+                let room = TEXT_FIELD_KEPT.saturating_sub(bytes.len());
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
             }
-            bytes.extend_from_slice(&chunk);
         }
         let text = || String::from_utf8_lossy(&bytes).into_owned();
         match name.as_str() {
@@ -205,10 +212,21 @@ async fn check_form(
         ..Extras::default()
     };
     match read {
-        Err(Unreadable::TooLarge) => {
+        Err(Unreadable::LogoTooLarge) => {
             extras
                 .errors
                 .push(FieldError::new("logo", LogoError::TooLarge.to_string()));
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, extras));
+        }
+        Err(Unreadable::FormTooLarge) => {
+            extras.errors.push(FieldError::new(
+                "form",
+                format!(
+                    "The form is larger than the {} KB it may be in all, so nothing was saved. The brand name may be at most {} characters and the logo at most 1 MB.",
+                    FORM_BODY_LIMIT / 1024,
+                    domain::limits::BRAND_NAME_CHARS
+                ),
+            ));
             return Err((StatusCode::PAYLOAD_TOO_LARGE, extras));
         }
         Err(Unreadable::Malformed) => {

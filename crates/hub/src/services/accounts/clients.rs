@@ -1,6 +1,7 @@
 //! Clients of a partner: creating (also through account sharing), reading and updating them.
 
 use super::*;
+use domain::limits;
 
 pub const DEFAULT_MAX_CHANNELS: i64 = 10;
 
@@ -69,8 +70,11 @@ impl ClientRequest {
         let name = name.trim();
         if name.is_empty() {
             errors.push(FieldError::new("name", "is required"));
-        } else if name.chars().count() > 200 {
-            errors.push(FieldError::new("name", "must be at most 200 characters"));
+        } else if name.chars().count() > limits::CLIENT_NAME_CHARS {
+            errors.push(FieldError::new(
+                "name",
+                format!("must be at most {} characters", limits::CLIENT_NAME_CHARS),
+            ));
         }
         let max_channels = parse_max_channels(max_channels.unwrap_or(DEFAULT_MAX_CHANNELS))
             .map_err(|e| errors.push(e))
@@ -86,8 +90,9 @@ impl ClientRequest {
                 Err(e) => errors.push(FieldError::new("contact_info.email", e.message)),
             }
         }
-        let text =
-            |field, value, errors: &mut Vec<FieldError>| optional_text(field, value, 500, errors);
+        let text = |field, value, errors: &mut Vec<FieldError>| {
+            optional_text(field, value, limits::CLIENT_TEXT_CHARS, errors)
+        };
         let contact_info = ContactInfo {
             email,
             full_name: text(
@@ -132,7 +137,12 @@ impl ClientRequest {
             use_case: text("meta_info.use_case", meta_info.use_case, &mut errors),
         };
         let organisation = text("organisation", organisation, &mut errors);
-        let partner_payload = optional_text("partner_payload", partner_payload, 4000, &mut errors);
+        let partner_payload = optional_text(
+            "partner_payload",
+            partner_payload,
+            limits::PARTNER_PAYLOAD_CHARS,
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -82,10 +82,15 @@ impl NumberRequest {
                 "phone_name",
                 "is required (the display name people see)",
             ));
-        } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        } else if name.chars().count() > domain::limits::DISPLAY_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
             errors.push(FieldError::new(
                 "phone_name",
-                "must be at most 100 printable characters",
+                format!(
+                    "must be at most {} printable characters",
+                    domain::limits::DISPLAY_NAME_CHARS
+                ),
             ));
         }
         let method = match method.map(str::trim).filter(|m| !m.is_empty()) {

@@ -52,7 +52,7 @@ pub(super) const EXPORT_BATCH: i64 = 1000;
 /// How many clients the filter and "add number" selects offer.
 pub(super) const CLIENT_CHOICES: i64 = 1000;
 /// Search text longer than this is cut: nothing it could match is longer.
-pub(super) const MAX_SEARCH_CHARS: usize = 100;
+pub(super) const MAX_SEARCH_CHARS: usize = domain::limits::SEARCH_CHARS;
 
 /// The page filters and sorts with the Partner API's list spec, so both read the store alike.
 use crate::http::api::channels::CHANNEL_LIST as ACCOUNTS_LIST;
