@@ -96,6 +96,26 @@ pub async fn delete_all_of<'e>(
     )
 }
 
+/// End every session of the subject but `keep` (the one that changed the password).
+pub async fn delete_others_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: SessionKind,
+    subject_id: &str,
+    keep: &TokenHash,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query(
+            "DELETE FROM sessions WHERE kind = $1 AND subject_id = $2 AND token_hash <> $3",
+        )
+        .bind(kind.as_str())
+        .bind(subject_id)
+        .bind(keep.as_str())
+        .execute(ex)
+        .await?
+        .rows_affected(),
+    )
+}
+
 pub async fn purge_expired<'e>(
     ex: impl Executor<'e, Database = Any>,
     now_ms: i64,

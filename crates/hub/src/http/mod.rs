@@ -60,6 +60,7 @@ impl MakeRequestId for RandomRequestId {
 pub fn routes() -> Routes {
     Routes::new()
         .merge(pages::auth::router())
+        .merge(pages::account::router())
         .merge(pages::dashboard::router())
         .merge(pages::users::router())
         .merge(pages::accounts::router())

@@ -378,6 +378,79 @@ pub async fn reset_password(
     Ok(true)
 }
 
+/// A signed-in person changes their password: the current one is asked (and counts against
+/// the sign-in throttles, so this form is no way around them), the new one follows the sign-up
+/// rules, every other session of theirs ends, and a mail tells them it happened.
+pub async fn change_password(
+    state: &AppState,
+    user: &store::users::User,
+    session: &TokenHash,
+    current: &str,
+    new: &NewPassword,
+    meta: &ClientMeta,
+) -> Result<u64, LoginError> {
+    let attempt = Attempt::new(SessionKind::User, user.email.as_str(), meta);
+    attempt.check_address(state)?;
+    let stored = store::users::credentials_by_email(state.db.pool(), &user.email)
+        .await?
+        .and_then(|c| c.password_hash);
+    if !passwords::verify(current, stored.as_deref()).await {
+        attempt.record_failure(state);
+        return Err(LoginError::Invalid);
+    }
+    attempt.record_success(state);
+    let hash = passwords::hash(new.expose())
+        .await
+        .map_err(|e| LoginError::Failed(e.into()))?;
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    store::users::set_password(&mut *tx, &user.id, &hash).await?;
+    let ended =
+        store::sessions::delete_others_of(&mut *tx, SessionKind::User, user.id.as_str(), session)
+            .await?;
+    let actor = audit::Actor::User {
+        id: user.id.to_string(),
+        ip: meta.ip.clone(),
+    };
+    audit::record(
+        &mut *tx,
+        state,
+        &actor,
+        None,
+        "user.password_change",
+        user.id.as_str(),
+        &format!("{ended} other sessions ended"),
+    )
+    .await?;
+    let when = time::OffsetDateTime::from_unix_timestamp(now / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_default();
+    let reset = state.config.link("/forgot-password");
+    let body = format!(
+        "Hello {name},\n\nthe password of your Partner Hub account {email} was changed on {when} \
+         from the address {ip}. Every other session of yours was signed out.\n\n\
+         If this was not you, reset your password now at {reset} and tell your Owner.\n",
+        name = user.name,
+        email = user.email,
+        ip = meta.ip,
+    );
+    mail::queue(
+        &mut tx,
+        state,
+        user.email.as_str(),
+        "Your Partner Hub password was changed",
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    state.jobs_wakeup.notify_one();
+    Ok(ended)
+}
+
 /// Create or update a staff account from the command line.
 pub async fn upsert_staff(
     state: &AppState,

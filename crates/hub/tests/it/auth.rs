@@ -459,3 +459,119 @@ async fn login_never_redirects_to_another_site() {
     })
     .await;
 }
+
+/// Issue 15, item 9: a person changes their password from the user menu: the current one is
+/// asked, the sign-up rules apply, their other sessions end and a mail says it happened.
+#[tokio::test]
+async fn a_person_changes_their_password_and_their_other_sessions_end() {
+    for_each_backend(|app| async move {
+        let demo = seeded(&app).await;
+        let laptop = app.login("owner@demo.test").await;
+        let phone = app.login("owner@demo.test").await;
+        let menu = laptop
+            .get(app.link(&format!("/partner/{demo}/accounts")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            menu.contains("href=\"/account/password\""),
+            "the user menu links to it"
+        );
+        let change = |current: &'static str, new: &'static str, again: &'static str| {
+            let request = laptop.post(app.link("/account/password")).form(&[
+                ("current_password", current),
+                ("password", new),
+                ("password_confirm", again),
+            ]);
+            async move { request.send().await.unwrap() }
+        };
+        let new_password = "a brand new horse staple";
+        for (current, new, again, message) in [
+            (
+                "not my password",
+                new_password,
+                new_password,
+                "The current password is wrong.",
+            ),
+            (
+                PASSWORD,
+                "short",
+                "short",
+                "The new password must be at least 10 characters",
+            ),
+            (PASSWORD, new_password, "something else", "does not match"),
+            (
+                PASSWORD,
+                PASSWORD,
+                PASSWORD,
+                "must differ from your current password",
+            ),
+        ] {
+            let res = change(current, new, again).await;
+            assert_eq!(res.status(), 400, "{message}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(message), "{message}: {html}");
+        }
+        let res = change(PASSWORD, new_password, new_password).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(res.headers()["location"], "/account/password");
+        let html = laptop
+            .get(app.link("/account/password"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("your other session was signed out"), "{html}");
+
+        // This session goes on; the other one is signed out.
+        let res = laptop.get(app.link("/")).send().await.unwrap();
+        assert_ne!(res.headers()["location"], "/login");
+        let res = phone.get(app.link("/")).send().await.unwrap();
+        assert_eq!(
+            res.headers()["location"],
+            "/login",
+            "the other session ended"
+        );
+        // Only the new password opens a session.
+        let res = app
+            .client()
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        let res = app
+            .client()
+            .post(app.link("/login"))
+            .form(&[("email", "owner@demo.test"), ("password", new_password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let mails: Vec<(String, String)> = sqlx::query_as(
+            "SELECT subject, body_text FROM mail_outbox WHERE to_addr = 'owner@demo.test'",
+        )
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+        let (_, body) = mails
+            .iter()
+            .find(|(subject, _)| subject == "Your Partner Hub password was changed")
+            .expect("a mail says the password changed");
+        assert!(
+            body.contains("127.0.0.1") && body.contains("/forgot-password"),
+            "{body}"
+        );
+        assert!(
+            !body.contains(new_password),
+            "the mail never holds the password"
+        );
+    })
+    .await;
+}

@@ -34,6 +34,7 @@ mod support;
 mod support_selftest;
 mod tenancy;
 mod users;
+mod walk_browser;
 mod webhook_crash;
 mod webhooks;
 mod webhooks_pages;

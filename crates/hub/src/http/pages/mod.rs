@@ -1,5 +1,6 @@
 //! The partner dashboard and the public account pages (login, reset, invitations).
 
+pub mod account;
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
