@@ -43,8 +43,12 @@ impl WebhookUrl {
         let scheme = url.scheme();
         let scheme_ok = scheme == "https" || (dev_mode && scheme == "http");
         if !scheme_ok {
-            let wanted = if dev_mode { "http or https" } else { "https" };
-            return Err(fail(format!("must use {wanted}, not {scheme}:")));
+            let wanted = if dev_mode {
+                "http:// or https://"
+            } else {
+                "https://"
+            };
+            return Err(fail(format!("must start with {wanted} (not {scheme}:)")));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(fail("must not contain a user name or password".into()));
@@ -55,7 +59,9 @@ impl WebhookUrl {
         if let Host::Domain(name) = host
             && name.contains('_')
         {
-            return Err(fail(format!("the host \"{name}\" must not contain '_'")));
+            return Err(fail(format!(
+                "has a host name with an underscore ({name}), which host names may not contain"
+            )));
         }
         if !dev_mode {
             // The url crate forgets a default port ("https://h:443" becomes "https://h/"), so
@@ -68,7 +74,7 @@ impl WebhookUrl {
             }
             if is_this_machine(&host) {
                 return Err(fail(format!(
-                    "the host \"{host}\" is this machine, allowed only in development mode"
+                    "points at this machine ({host}), which only development mode allows"
                 )));
             }
         }
@@ -314,31 +320,31 @@ mod tests {
     fn only_https_outside_development_mode() {
         assert_eq!(
             refused(prod("http://example.com/")),
-            "must use https, not http:"
+            "must start with https:// (not http:)"
         );
         assert_eq!(
             refused(prod("ftp://example.com/")),
-            "must use https, not ftp:"
+            "must start with https:// (not ftp:)"
         );
         assert_eq!(
             refused(prod("javascript:alert(1)")),
-            "must use https, not javascript:"
+            "must start with https:// (not javascript:)"
         );
         assert_eq!(
             refused(prod("JavaScript://example.com/%0Aalert(1)")),
-            "must use https, not javascript:"
+            "must start with https:// (not javascript:)"
         );
         assert_eq!(
             refused(prod("data:text/html,<b>hi</b>")),
-            "must use https, not data:"
+            "must start with https:// (not data:)"
         );
         assert_eq!(
             refused(dev("javascript:alert(1)")),
-            "must use http or https, not javascript:"
+            "must start with http:// or https:// (not javascript:)"
         );
         assert_eq!(
             refused(dev("file:///etc/passwd")),
-            "must use http or https, not file:"
+            "must start with http:// or https:// (not file:)"
         );
     }
 
@@ -380,16 +386,16 @@ mod tests {
     fn underscores_in_the_host_are_refused_with_the_host_named() {
         assert_eq!(
             refused(prod("https://my_host.example.com/hook")),
-            "the host \"my_host.example.com\" must not contain '_'"
+            "has a host name with an underscore (my_host.example.com), which host names may not contain"
         );
         assert_eq!(
             refused(dev("http://My_Host.local:8080/")),
-            "the host \"my_host.local\" must not contain '_'"
+            "has a host name with an underscore (my_host.local), which host names may not contain"
         );
         // A percent-encoded underscore is decoded into the host first, so it is caught too.
         assert_eq!(
             refused(prod("https://my%5Fhost.example.com/")),
-            "the host \"my_host.example.com\" must not contain '_'"
+            "has a host name with an underscore (my_host.example.com), which host names may not contain"
         );
         // Underscores elsewhere in the URL are fine.
         assert!(prod("https://example.com/my_hook?a_b=c_d").is_ok());
@@ -465,7 +471,7 @@ mod tests {
         ] {
             assert_eq!(
                 refused(prod(input)),
-                format!("the host \"{host}\" is this machine, allowed only in development mode"),
+                format!("points at this machine ({host}), which only development mode allows"),
                 "{input}"
             );
         }
@@ -586,7 +592,7 @@ mod tests {
         ) {
             let host = format!("{left}_{right}.example.com");
             let err = WebhookUrl::parse(&format!("https://{host}/"), FIELD, dev_mode).unwrap_err();
-            prop_assert_eq!(err.message, format!("the host \"{host}\" must not contain '_'"));
+            prop_assert_eq!(err.message, format!("has a host name with an underscore ({host}), which host names may not contain"));
         }
     }
 }

@@ -23,28 +23,39 @@ impl Resolve for GuardedResolver {
         let allow = self.allow.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(found) => found.collect(),
+                Err(err) => {
+                    tracing::info!(host = %host, error = %err, "webhook host does not resolve");
+                    Vec::new()
+                }
+            };
             let allowed: Vec<SocketAddr> = found
                 .iter()
                 .copied()
                 .filter(|a| ip_policy::may_connect(a.ip(), &allow))
                 .collect();
             if allowed.is_empty() {
-                let err: Box<dyn std::error::Error + Send + Sync> = if found.is_empty() {
-                    format!("{host} has no address").into()
+                let err: Box<dyn std::error::Error + Send + Sync> = Box::new(if found.is_empty() {
+                    Unreachable::NoAddress(host)
                 } else {
-                    format!(
-                        "{host} resolves only to private or reserved addresses, which webhooks may not reach"
-                    )
-                    .into()
-                };
+                    Unreachable::Private(host)
+                });
                 return Err(err);
             }
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
         })
     }
+}
+
+/// Why the guarded resolver gave no address, in the words the partner reads.
+#[derive(Debug, thiserror::Error)]
+enum Unreachable {
+    #[error("the name {0} does not resolve: check its spelling, and that it is a public name")]
+    NoAddress(String),
+    #[error("{0} is in a private network: addresses in private networks are not allowed")]
+    Private(String),
 }
 
 /// The outbound client, built once.
@@ -105,7 +116,7 @@ impl WebhookClient {
             url::Host::Domain(_) => return None,
         };
         (!ip_policy::may_connect(ip, allow))
-            .then(|| format!("{ip} is a private or reserved address, which webhooks may not reach"))
+            .then(|| Unreachable::Private(ip.to_string()).to_string())
     }
 
     /// POST `body` as JSON with `headers`.
@@ -149,7 +160,7 @@ impl WebhookClient {
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return failed(describe(&e), started),
+            Err(e) => return failed(describe(&e, url), started),
         };
         let status = response.status().as_u16();
         let retry_after = response
@@ -159,7 +170,7 @@ impl WebhookClient {
             .map(str::to_owned);
         let (excerpt, error) = match read_capped(response, EXCERPT_BYTES).await {
             Ok(bytes) => (Some(String::from_utf8_lossy(&bytes).into_owned()), None),
-            Err(e) => (None, Some(describe(&e))),
+            Err(e) => (None, Some(describe(&e, url))),
         };
         Exchange {
             status: Some(status),
@@ -191,32 +202,59 @@ async fn read_capped(
     Ok(body)
 }
 
-/// A transport error in words a partner's operator understands, with the cause chain (which
-/// names the DNS, TLS or connection problem) but never a secret: URLs carry none.
-fn describe(err: &reqwest::Error) -> String {
-    let what = if err.is_timeout() {
-        "no answer within the timeout"
-    } else if err.is_connect() {
-        "could not connect"
-    } else if err.is_redirect() {
-        "redirects are not followed"
-    } else if err.is_body() || err.is_decode() {
-        "the response body could not be read"
-    } else {
-        "the request failed"
-    };
-    let mut causes = Vec::new();
+/// A transport error in words a partner's operator understands ("the name … does not
+/// resolve", "nothing answers at …"). The whole cause chain (resolver, TLS and socket errors, in
+/// their own jargon) goes to the log, never to the page: URLs carry no secret, but the chain is
+/// noise to the reader.
+fn describe(err: &reqwest::Error, url: &str) -> String {
+    let parsed = reqwest::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "the host".to_owned());
+    let port = parsed
+        .as_ref()
+        .and_then(reqwest::Url::port_or_known_default);
+    let mut chain = Vec::new();
+    let mut unreachable = None;
+    let mut io_kind = None;
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        let text = cause.to_string();
-        if !causes.contains(&text) {
-            causes.push(text);
+        chain.push(cause.to_string());
+        if let Some(u) = cause.downcast_ref::<Unreachable>() {
+            unreachable = Some(u.to_string());
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
         }
         source = cause.source();
     }
-    if causes.is_empty() {
-        what.to_owned()
+    let detail = chain.join(": ");
+    tracing::info!(host = %host, error = %detail, "webhook request failed");
+    let lower = detail.to_ascii_lowercase();
+    let at = match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.clone(),
+    };
+    if let Some(message) = unreachable {
+        message
+    } else if err.is_timeout() {
+        format!("no answer from {host} within the timeout")
+    } else if err.is_redirect() {
+        "the URL answered with a redirect, and redirects are not followed".to_owned()
+    } else if lower.contains("dns error") || lower.contains("lookup address") {
+        Unreachable::NoAddress(host).to_string()
+    } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+        format!("could not connect: nothing answers at {at}")
+    } else if lower.contains("certificate") {
+        format!("could not connect: the TLS certificate of {host} is not valid or not trusted")
+    } else if lower.contains("tls") || lower.contains("handshake") {
+        format!("could not connect: the TLS handshake with {host} failed")
+    } else if err.is_connect() {
+        format!("could not connect to {at}")
+    } else if err.is_body() || err.is_decode() {
+        "the response body could not be read".to_owned()
     } else {
-        format!("{what}: {}", causes.join(": "))
+        format!("the request to {host} failed")
     }
 }

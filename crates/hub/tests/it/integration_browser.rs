@@ -51,7 +51,9 @@ async fn flow(app: &TestApp, browser: &Browser) {
     let bad = "https://my_host.example.com/hooks";
     browser.fill("#webhook_url", bad).await;
     save(browser, "#webhook").await;
-    browser.wait_for_text("must not contain '_'", WAIT).await;
+    browser
+        .wait_for_text("has a host name with an underscore", WAIT)
+        .await;
     let kept = browser
         .client
         .find(Locator::Css("#webhook_url"))

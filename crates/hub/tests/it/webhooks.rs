@@ -927,7 +927,11 @@ async fn the_test_endpoint_sends_a_signed_test_event_and_reports_the_outcome() {
         assert_eq!(outcome["success"], false);
         assert!(outcome["status_code"].is_null());
         let error = outcome["error"].as_str().unwrap();
-        assert!(error.contains("could not connect"), "{error}");
+        assert_eq!(
+            error,
+            format!("could not connect: nothing answers at 127.0.0.1:{port}"),
+            "plain words, no socket jargon"
+        );
         for email in ["owner@demo.test", "member@demo.test"] {
             assert_eq!(
                 count_of_kind(&app, &demo.partner, email, "webhook_test_failed").await,
@@ -1288,13 +1292,25 @@ async fn outside_development_mode_webhooks_cannot_reach_this_machine() {
         assert!(exchange.status.is_none(), "{url}: {exchange:?}");
         let error = exchange.error.unwrap_or_default();
         assert!(
-            error.contains("private or reserved"),
+            error.contains("addresses in private networks are not allowed"),
             "{url}: error {error:?}"
         );
         let exchange = client.get(&url).await;
         assert!(exchange.status.is_none(), "GET {url}");
     }
     assert_eq!(receiver.count(), 0, "the receiver saw nothing");
+
+    // A name that does not resolve is said so, without the resolver's jargon (issue 15, item 6).
+    let exchange = client.get("https://example.invalid/hook").await;
+    let error = exchange.error.unwrap_or_default();
+    assert!(
+        error.starts_with("the name example.invalid does not resolve"),
+        "{error:?}"
+    );
+    assert!(
+        !error.contains("lookup") && !error.contains("dns error"),
+        "{error:?}"
+    );
 
     let mut config = production_config();
     config.webhooks.allow = domain::ip_policy::AllowList::parse_list("127.0.0.0/8").unwrap();
