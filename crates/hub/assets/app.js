@@ -21,6 +21,14 @@ document.addEventListener("submit", (event) => {
   const message = event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A page answered to a form that needs corrections: stay at the form's own address, so the
+// address bar is right and reloading shows the page instead of sending the form again.
+(() => {
+  const page = document.querySelector("meta[name='form-page']");
+  if (page && window.history.replaceState) {
+    window.history.replaceState(null, "", page.content + window.location.hash);
+  }
+})();
 // On narrow screens the menu is a horizontal strip: bring the current page's entry into view.
 document.addEventListener("DOMContentLoaded", () => {
   const current = document.querySelector(".sidebar [aria-current='page']");

@@ -166,6 +166,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         .is_https()
         .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     routes
+        .layer(middleware::from_fn(pages_stay_at_their_url))
         .layer(middleware::from_fn(ops::track))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .layer(
@@ -193,6 +194,68 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
                 .layer(csrf)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+}
+
+/// A page answered to a form (a POST whose input failed its checks) names the form's own page,
+/// where `app.js` moves the address bar with `history.replaceState`: the person stays at the
+/// form's URL and reloading shows the page instead of sending the form again. The form's page
+/// is the same-origin `Referer` the browser sent with the form, else the POST's own path.
+async fn pages_stay_at_their_url(request: Request, next: Next) -> Response {
+    const HEAD_END: &[u8] = b"</head>";
+    if request.method() != axum::http::Method::POST || request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let page = form_page(&request);
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+        return AppError::Internal(anyhow::anyhow!("page body unreadable")).into_response();
+    };
+    let Some(at) = bytes.windows(HEAD_END.len()).position(|w| w == HEAD_END) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let attribute = page
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let meta = format!("<meta name=\"form-page\" content=\"{attribute}\">\n");
+    let mut html = Vec::with_capacity(bytes.len() + meta.len());
+    html.extend_from_slice(&bytes[..at]);
+    html.extend_from_slice(meta.as_bytes());
+    html.extend_from_slice(&bytes[at..]);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html))
+}
+
+/// The page a form was sent from: the `Referer`'s path and query when it is this host's.
+fn form_page(request: &Request) -> String {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    request
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|r| {
+            let authority = match r.port() {
+                Some(port) => format!("{}:{port}", r.host_str().unwrap_or_default()),
+                None => r.host_str().unwrap_or_default().to_owned(),
+            };
+            host == Some(authority.as_str())
+        })
+        .and_then(|r| session::safe_next(Some(&r[url::Position::BeforePath..])))
+        .unwrap_or_else(|| request.uri().path().to_owned())
 }
 
 /// Request targets longer than `MAX_URI_BYTES` get a 414 that says so (hyper's own limit, far

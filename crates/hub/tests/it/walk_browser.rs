@@ -2,7 +2,7 @@
 //! the screen (item 8), a brand name far too long comes back to its field (item 3), and a person
 //! changes their password from the user menu (item 9). Screenshots land in `test-artifacts/`.
 
-use crate::support::app::{Backend, Options, PASSWORD, TestApp};
+use crate::support::app::{Backend, Options, PASSWORD, TestApp, path_of};
 use crate::support::browser::{self, Browser, click_button, wait_for_path};
 use crate::support::fixtures::running_channel;
 use std::time::Duration;
@@ -141,6 +141,26 @@ async fn flow(app: &TestApp, browser: &Browser) {
         "the typed text is kept"
     );
     browser.screenshot("brand-name-too-long").await;
+
+    // Item 7: a refused form leaves the address bar at the form's page, and reloading shows
+    // that page (a GET) instead of sending the form again.
+    let integration = format!("/partner/{p}/integration");
+    browser.goto(&app.link(&integration)).await;
+    browser
+        .fill("#webhook_url", "https://my_host.example.com/hook")
+        .await;
+    browser.click("#save-webhook-url").await;
+    browser
+        .wait_for_text("has a host name with an underscore", WAIT)
+        .await;
+    assert_eq!(path_of(&browser.current_url().await), integration);
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_text("Webhook signing secret", WAIT).await;
+    let text = browser.text("body").await;
+    assert!(
+        !text.contains("has a host name with an underscore"),
+        "reloading sent the form again: {text}"
+    );
 
     // Item 9: Change password from the user menu.
     browser.click(".user-menu summary").await;
