@@ -261,6 +261,7 @@ async fn form_page(
     if base.path.starts_with("/client/") {
         form.back_href = Some(format!("/client/{}", base.ctx.client.id));
     }
+    form.blocked = migration::refusal(state, &base.ctx.partner, &base.ctx.client).await?;
     let screen = MigrationScreen {
         chrome: Chrome::new(state, None),
         brand: brand(state, &base.ctx).await?,
@@ -285,6 +286,7 @@ async fn start(
         errors: FieldErrors::from(errors),
         error,
         back_href: None,
+        blocked: None,
     };
     let request = match accounts::NumberRequest::parse(
         &form.phone_number,

@@ -26,6 +26,40 @@ fn already_here(phone: &str) -> AppError {
     )])
 }
 
+/// Why the client cannot bring a number at all right now (its number limit, or the partner's
+/// "Allow clients to add phone number" off for clients that have numbers), in the words the
+/// migration form shows before anything is typed; `None` when it may.
+pub async fn refusal(
+    state: &AppState,
+    partner: &Partner,
+    client: &store::clients::Client,
+) -> Result<Option<String>, AppError> {
+    let pool = state.db.pool();
+    let live = store::channels::count_live_for_client(pool, &partner.id, &client.id).await?;
+    if live >= client.max_channels {
+        return Ok(Some(format!(
+            "You already have {live} of your {} numbers. Ask {} to raise the limit, or cancel a number first.",
+            client.max_channels, partner.name
+        )));
+    }
+    let settings = store::partners::settings(pool, &partner.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // "Allow clients to add phone number" off: a client that has numbers already brings no
+    // more (one without any, e.g. just signed up, may bring its first), as in onboarding.
+    if !domain::onboarding::client_may_add_numbers(
+        partner.payment_model,
+        settings.allows_clients_to_add_numbers(),
+        live == 0,
+    ) {
+        return Ok(Some(format!(
+            "{} does not let existing clients add numbers. Ask them to add this number for you.",
+            partner.name
+        )));
+    }
+    Ok(None)
+}
+
 /// Ask to migrate `request.phone` to the client (of `partner`). The code is requested in the
 /// background.
 pub async fn start(
@@ -37,32 +71,13 @@ pub async fn start(
 ) -> Result<ChannelView, AppError> {
     let pool = state.db.pool();
     let client = accounts::client(state, partner, client_id).await?;
-    let live = store::channels::count_live_for_client(pool, &partner.id, client_id).await?;
-    if live >= client.max_channels {
-        return Err(AppError::Unprocessable(format!(
-            "You already have {live} of your {} numbers. Ask {} to raise the limit, or cancel a number first.",
-            client.max_channels, partner.name
-        )));
+    if let Some(why) = refusal(state, partner, &client).await? {
+        return Err(AppError::Unprocessable(why));
     }
     if store::channels::phone_in_use(pool, request.phone.as_str()).await? {
         return Err(already_here(request.phone.as_str()));
     }
     let existing_waba = store::wabas::first_of_client(pool, &partner.id, client_id).await?;
-    let settings = store::partners::settings(pool, &partner.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // "Allow clients to add phone number" off: a client that has numbers already brings no
-    // more (one without any, e.g. just signed up, may bring its first), as in onboarding.
-    if !domain::onboarding::client_may_add_numbers(
-        partner.payment_model,
-        settings.allows_clients_to_add_numbers(),
-        live == 0,
-    ) {
-        return Err(AppError::Unprocessable(format!(
-            "{} does not let existing clients add numbers. Ask them to add this number for you.",
-            partner.name
-        )));
-    }
     let mut tx = state.db.begin_write().await?;
     let waba_id = match existing_waba {
         Some(waba) => waba.id,

@@ -318,6 +318,36 @@ async fn allow_clients_to_add_numbers_off_stops_existing_clients_migrating() {
 
         let clara = app.login("clara@acme.test").await;
         let base = format!("/client/{acme}/migrate");
+        // Said on the form itself, before anything is typed (issue 15, item 5), and the form
+        // cannot be sent.
+        let html = clara
+            .get(app.link(&base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("does not let existing clients add numbers"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<fieldset disabled"),
+            "the form is disabled: {html}"
+        );
+        // A client still free to bring its first number sees the form as usual.
+        let bruno = app.login("bruno@bella.test").await;
+        let html = bruno
+            .get(app.link(&format!("/client/{bella}/migrate")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("does not let existing clients add numbers"));
+        assert!(!html.contains("<fieldset disabled"));
         let res = post_form(
             &clara,
             &app,
@@ -334,7 +364,6 @@ async fn allow_clients_to_add_numbers_off_stops_existing_clients_migrating() {
         );
         assert_eq!(channels_with_number(&app, "+4915123457952").await, 0);
 
-        let bruno = app.login("bruno@bella.test").await;
         let res = post_form(
             &bruno,
             &app,

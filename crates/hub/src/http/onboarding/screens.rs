@@ -250,6 +250,9 @@ pub struct MigrationForm {
     pub error: Option<String>,
     /// Where "Back" leads on the live page (the Client Hub), if anywhere.
     pub back_href: Option<String>,
+    /// Why this client cannot bring a number now (its limit, the partner's setting): said
+    /// before anything is typed, and the form is disabled.
+    pub blocked: Option<String>,
 }
 
 /// The second screen of a migration: waiting for the code, entering it, done.
