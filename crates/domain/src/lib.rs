@@ -12,6 +12,7 @@ pub mod ip_policy;
 pub mod limits;
 pub mod listing;
 pub mod logo;
+pub mod naming;
 pub mod onboarding;
 pub mod partner;
 pub mod permission;

@@ -527,7 +527,8 @@ pub async fn withdraw_change(
             &state,
             &format!(
                 "Request withdrawn: {} stays with {}.",
-                request.waba_name, request.from_partner_name
+                domain::naming::your_account(&request.waba_name, &request.client_name),
+                request.from_partner_name
             ),
         )),
         Err(err) => {
@@ -564,7 +565,8 @@ pub async fn request_change(
             &state,
             &format!(
                 "Request sent: {} decides whether to take over {}.",
-                request.to_partner_name, request.waba_name
+                request.to_partner_name,
+                domain::naming::your_account(&request.waba_name, &request.client_name)
             ),
         )),
         Ok(request) => {
@@ -573,8 +575,9 @@ pub async fn request_change(
                 jar,
                 &state.config,
                 &format!(
-                    "{} took over {} at once: it is now with {}.",
-                    request.to_partner_name, request.waba_name, request.to_partner_name
+                    "{} took over {} at once.",
+                    request.to_partner_name,
+                    domain::naming::your_account(&request.waba_name, &request.client_name)
                 ),
             );
             Ok((jar, Redirect::to("/client")).into_response())

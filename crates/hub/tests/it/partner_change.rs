@@ -133,6 +133,12 @@ async fn an_accepted_partner_change_moves_the_waba_numbers_and_client() {
         let html = follow(&new_owner, &app, &page).await.1.text().await.unwrap();
         assert!(html.contains(&format!("id=\"accept-{id}\"")) && html.contains("Acme Shoes"));
         assert!(html.contains("Old Partner"));
+        // The account carries its client's name: named once (issue 15, item 4).
+        assert!(!html.contains("Acme Shoes of Acme Shoes"), "{html}");
+        assert!(
+            html.contains("Take over the WhatsApp Business Account of Acme Shoes, with its 2 numbers, from Old Partner"),
+            "{html}"
+        );
         let old_owner = app.login(&old.owner).await;
         let html = follow(&old_owner, &app, &format!("/partner/{}/partner-change", old.id))
             .await
@@ -161,7 +167,10 @@ async fn an_accepted_partner_change_moves_the_waba_numbers_and_client() {
         let res = post_form(&new_owner, &app, &format!("{page}/{id}/accept"), &[]).await;
         assert_eq!(res.status(), 303);
         let html = follow(&new_owner, &app, &page).await.1.text().await.unwrap();
-        assert!(html.contains("with 2 numbers."), "{html}");
+        assert!(
+            html.contains("Acme Shoes moved to you: the WhatsApp Business Account of Acme Shoes, with 2 numbers."),
+            "{html}"
+        );
         // Accepting again is refused.
         assert_eq!(post_form(&new_owner, &app, &format!("{page}/{id}/accept"), &[]).await.status(), 422);
 

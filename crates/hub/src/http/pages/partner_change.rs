@@ -41,6 +41,10 @@ pub struct RequestView {
     pub waba_id: String,
     pub waba_name: String,
     pub numbers: i64,
+    /// The account in a sentence (`domain::naming::account_of`).
+    pub account: String,
+    /// "2 numbers".
+    pub numbers_label: String,
     /// The partner on the other side of the request.
     pub other_partner: String,
     pub at: String,
@@ -63,6 +67,8 @@ fn view(r: PartnerChange, incoming: bool) -> RequestView {
         format!("{} ({})", r.to_partner_name, r.to_partner_id)
     };
     RequestView {
+        account: domain::naming::account_of(&r.waba_name, &r.client_name),
+        numbers_label: domain::naming::numbers(r.numbers),
         open: r.is_open(),
         id: r.id,
         client_name: r.client_name,
@@ -130,20 +136,15 @@ async fn decided(
 ) -> Result<Response, AppError> {
     match outcome {
         Ok(r) => {
+            let account = domain::naming::account_of(&r.waba_name, &r.client_name);
             let message = if accepted {
-                let numbers = match r.numbers {
-                    1 => "1 number".to_owned(),
-                    n => format!("{n} numbers"),
-                };
                 format!(
-                    "{} moved to you: WhatsApp Business Account {} with {numbers}.",
-                    r.client_name, r.waba_name
+                    "{} moved to you: {account}, with {}.",
+                    r.client_name,
+                    domain::naming::numbers(r.numbers)
                 )
             } else {
-                format!(
-                    "Declined: {} stays with {}.",
-                    r.waba_name, r.from_partner_name
-                )
+                format!("Declined: {account} stays with {}.", r.from_partner_name)
             };
             let jar = session::set_flash(jar, &state.config, &message);
             Ok((jar, Redirect::to(&page_path(&ctx))).into_response())
