@@ -5,6 +5,7 @@
 pub mod account;
 pub mod calendar;
 pub mod channel;
+pub mod cursor;
 pub mod field;
 pub mod ids;
 pub mod ip_policy;
