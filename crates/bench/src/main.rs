@@ -255,6 +255,20 @@ async fn main() -> anyhow::Result<()> {
                 "\npeak RSS while serving: {:.0} MiB (server and load generator share the process)",
                 peak_rss_mib()
             );
+            println!(
+                "\n(e) first page against the last by offset and by cursor, -created_at, limit=100"
+            );
+            let lists = [
+                (pid, auth.clone(), seeded.channels),
+                (
+                    &seeded.small_partner,
+                    Auth::ApiKey(seeded.small_api_key.clone()),
+                    1_000,
+                ),
+            ];
+            for (partner, auth, rows) in lists {
+                deep_pages(&base, partner, auth, rows, &options).await?;
+            }
             reset_peak_rss();
             let (seconds, rows, bytes) = export_csv(&base, pid).await?;
             println!(
@@ -266,6 +280,73 @@ async fn main() -> anyhow::Result<()> {
             let _ = server.await;
         }
     }
+    Ok(())
+}
+
+/// The first page of a partner's `rows` channels, then the last page by `offset` and by
+/// `cursor` (the `next_cursor` of the page before it), each driven like the other scenarios.
+async fn deep_pages(
+    base: &str,
+    partner: &domain::PartnerId,
+    auth: Auth,
+    rows: usize,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let list = format!("{base}/api/v2/partners/{partner}/channels?limit=100&sort=-created_at");
+    let Auth::ApiKey(key) = &auth else {
+        bail!("deep pages need an API key");
+    };
+    let before_last: serde_json::Value = reqwest::Client::new()
+        .get(format!("{list}&offset={}", rows.saturating_sub(200)))
+        .header("x-api-key", key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let cursor = before_last["next_cursor"]
+        .as_str()
+        .context("the page before the last has no next_cursor")?;
+    let by_cursor = format!("{list}&cursor={cursor}");
+    let last: serde_json::Value = reqwest::Client::new()
+        .get(&by_cursor)
+        .header("x-api-key", key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    if last["count"] != 100 || !last["next_cursor"].is_null() {
+        bail!(
+            "the last page by cursor is not the last 100 rows: {}",
+            last["count"]
+        );
+    }
+    let rows_label = if rows >= 100_000 { "100,000" } else { "1,000" };
+    let first = report(
+        &format!("{rows_label} rows: first page"),
+        drive(base, std::slice::from_ref(&list), options, auth.clone()).await?,
+    );
+    let offset = report(
+        &format!("{rows_label} rows: last page by offset"),
+        drive(
+            base,
+            &[format!("{list}&offset={}", rows.saturating_sub(100))],
+            options,
+            auth.clone(),
+        )
+        .await?,
+    );
+    let cursor = report(
+        &format!("{rows_label} rows: last page by cursor"),
+        drive(base, &[by_cursor], options, auth).await?,
+    );
+    println!(
+        "{:<36} p50 by offset {:.1}×, by cursor {:.2}× the first page's",
+        "",
+        offset / first.max(f64::EPSILON),
+        cursor / first.max(f64::EPSILON)
+    );
     Ok(())
 }
 
@@ -434,7 +515,8 @@ async fn drive(
     Ok(figures)
 }
 
-fn report(name: &str, mut f: Figures) {
+/// Prints a scenario's figures; returns its p50 latency in ms.
+fn report(name: &str, mut f: Figures) -> f64 {
     f.latencies.sort();
     let pct = |p: f64| {
         let i = ((f.latencies.len() as f64 * p) as usize).min(f.latencies.len().saturating_sub(1));
@@ -453,4 +535,5 @@ fn report(name: &str, mut f: Figures) {
         per_request(f.cpu_seconds),
         f.errors
     );
+    pct(0.50)
 }

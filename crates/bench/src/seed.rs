@@ -2,6 +2,7 @@
 //! 99 other partners with 1,000 channels each, written straight through the store in large
 //! transactions (the services' one-number-at-a-time path would take far longer than the run).
 
+use anyhow::Context;
 use domain::{ChannelId, ChannelStatus, ClientId, Currency, PartnerId, PaymentModel, WabaId};
 use hub::state::AppState;
 use store::channels::NewChannel;
@@ -11,6 +12,10 @@ use store::wabas::NewWaba;
 pub struct Seeded {
     pub partner: PartnerId,
     pub api_key: String,
+    /// One of the partners with 1,000 channels, and its API key: the small list of the
+    /// deep-page scenarios.
+    pub small_partner: PartnerId,
+    pub small_api_key: String,
     pub clients: Vec<ClientId>,
     pub channels: usize,
     pub other_channels: usize,
@@ -152,10 +157,13 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
     let base = state.now_ms() - 400 * 24 * 3_600_000;
     let main = partner(state, "Bench Partner").await?;
     let clients = fill(state, &main, 5000, 20, 4_915_100_000_000, base).await?;
+    let mut small = None;
     for p in 0..99 {
         let other = partner(state, &format!("Other {p}")).await?;
         fill(state, &other, 50, 20, 4_917_000_000_000 + p * 10_000, base).await?;
+        small.get_or_insert(other);
     }
+    let small = small.context("no small partner")?;
     // PostgreSQL's autovacuum would vacuum and gather statistics after a bulk load like this
     // one, in the middle of the measurements; done here, the figures are those of a settled
     // database (visibility map set, plans from statistics). SQLite plans without statistics.
@@ -187,9 +195,19 @@ pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let small_key = hub::services::api_keys::create_partner_key(
+        state,
+        &small,
+        "bench",
+        &hub::services::audit::Actor::System,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     Ok(Seeded {
         partner: main,
         api_key: key.secret,
+        small_partner: small,
+        small_api_key: small_key.secret,
         clients,
         channels: 100_000,
         other_channels: 99_000,
@@ -204,6 +222,8 @@ pub fn load(dir: &std::path::Path) -> Option<Seeded> {
     let mut lines = text.lines();
     let partner = PartnerId::parse(lines.next()?).ok()?;
     let api_key = lines.next()?.to_owned();
+    let small_partner = PartnerId::parse(lines.next()?).ok()?;
+    let small_api_key = lines.next()?.to_owned();
     let clients = lines
         .map(ClientId::parse)
         .collect::<Result<Vec<_>, _>>()
@@ -211,6 +231,8 @@ pub fn load(dir: &std::path::Path) -> Option<Seeded> {
     Some(Seeded {
         partner,
         api_key,
+        small_partner,
+        small_api_key,
         clients,
         channels: 100_000,
         other_channels: 99_000,
@@ -218,7 +240,10 @@ pub fn load(dir: &std::path::Path) -> Option<Seeded> {
 }
 
 pub fn save(dir: &std::path::Path, seeded: &Seeded) -> anyhow::Result<()> {
-    let mut text = format!("{}\n{}\n", seeded.partner, seeded.api_key);
+    let mut text = format!(
+        "{}\n{}\n{}\n{}\n",
+        seeded.partner, seeded.api_key, seeded.small_partner, seeded.small_api_key
+    );
     for client in &seeded.clients {
         text.push_str(client.as_str());
         text.push('\n');

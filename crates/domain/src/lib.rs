@@ -6,6 +6,7 @@ pub mod account;
 pub mod calendar;
 pub mod channel;
 pub mod client_address;
+pub mod cursor;
 pub mod field;
 pub mod ids;
 pub mod ip_policy;

@@ -1,8 +1,10 @@
-//! The Partner API list query (`limit`, `offset`, `sort`, `filters`), parsed once at the edge.
-//! Every list endpoint and dashboard table shares these rules, and the store only ever sees field
-//! names taken from a fixed allow-list, never text from the request.
+//! The Partner API list query (`limit`, `offset`, `sort`, `filters`, `cursor`), parsed once at
+//! the edge. Every list endpoint and dashboard table shares these rules, and the store only ever
+//! sees field names taken from a fixed allow-list, never text from the request.
 
 use std::collections::HashSet;
+
+pub use crate::cursor::{After, KeyValue};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 1000;
@@ -23,9 +25,13 @@ pub struct ListSpec {
     pub filterable: &'static [&'static str],
     /// Used when the request has no `sort`, in the same syntax, e.g. `"-created_at"`.
     pub default_sort: &'static str,
+    /// The sortable fields whose values are integers (times in milliseconds); the others sort
+    /// as text. A cursor's values are checked against these, so a forged one cannot bind a
+    /// text where the database compares a number.
+    pub numeric_sorts: &'static [&'static str],
 }
 
-/// The four query parameters as they arrived. Empty values count as absent, because HTML forms
+/// The query parameters as they arrived. Empty values count as absent, because HTML forms
 /// (the dashboard's filter bar) submit empty fields rather than leaving them out.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RawList<'a> {
@@ -33,6 +39,10 @@ pub struct RawList<'a> {
     pub offset: Option<&'a str>,
     pub sort: Option<&'a str>,
     pub filters: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+    /// Whatever else decides which rows the list holds (the partner, free text outside
+    /// `filters`, a date range), in any stable spelling: a cursor is only good for the same.
+    pub context: &'a str,
 }
 
 /// A filter value. Filters match exactly, so only JSON scalars make sense; floats are excluded
@@ -89,6 +99,24 @@ pub struct ListQuery {
     /// Keys are the spec's `filterable` names, in the order the JSON object gave them (or
     /// sorted, depending on `serde_json`'s map features); at most one entry per key.
     pub filters: Vec<(&'static str, FilterValue)>,
+    /// From `cursor`: the page starts after this row (and `offset` is 0).
+    pub after: Option<After>,
+    /// What the cursors of this list are bound to: spec, sort, filters and context.
+    pub fingerprint: crate::cursor::Fingerprint,
+}
+
+impl Default for ListQuery {
+    /// The first page of `DEFAULT_LIMIT` rows, unfiltered, in the store's default order.
+    fn default() -> Self {
+        ListQuery {
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+            sort: Vec::new(),
+            filters: Vec::new(),
+            after: None,
+            fingerprint: crate::cursor::Fingerprint::default(),
+        }
+    }
 }
 
 impl ListQuery {
@@ -106,16 +134,40 @@ impl ListQuery {
             Some(filters) => parse_filters(spec, filters, &mut problems),
             None => Vec::new(),
         };
+        let fingerprint = crate::cursor::Fingerprint::of(spec, &sort, &filters, raw.context);
+        // A cursor is judged only against a query that parsed: it is bound to that query.
+        let after = match present(raw.cursor) {
+            Some(cursor) if problems.lines.is_empty() => {
+                if offset > 0 {
+                    problems.push("cursor: cannot be combined with offset".to_owned());
+                }
+                match crate::cursor::decode(cursor, spec, &sort, &fingerprint) {
+                    Ok(after) => Some(after),
+                    Err(line) => {
+                        problems.push(line.to_owned());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         if problems.lines.is_empty() {
             Ok(ListQuery {
                 limit,
                 offset,
                 sort,
                 filters,
+                after,
+                fingerprint,
             })
         } else {
             Err(problems.finish())
         }
+    }
+
+    /// The `next_cursor` of a page whose last row is `last`: the next page starts after it.
+    pub fn cursor_after(&self, last: &After) -> String {
+        crate::cursor::encode(last, &self.fingerprint)
     }
 
     /// The `filters` echo of the list envelope, e.g. `{"status": "running"}`.
@@ -331,6 +383,7 @@ mod tests {
             "q",
         ],
         default_sort: "-created_at",
+        numeric_sorts: &["created_at", "modified_at"],
     };
 
     fn raw<'a>(
@@ -344,6 +397,7 @@ mod tests {
             offset,
             sort,
             filters,
+            ..RawList::default()
         }
     }
 
@@ -704,12 +758,15 @@ mod tests {
             offset in proptest::option::of(".{0,30}"),
             sort in proptest::option::of(".{0,60}"),
             filters in proptest::option::of(".{0,80}"),
+            cursor in proptest::option::of("[A-Za-z0-9_-]{0,80}"),
         ) {
             let raw = RawList {
                 limit: limit.as_deref(),
                 offset: offset.as_deref(),
                 sort: sort.as_deref(),
                 filters: filters.as_deref(),
+                cursor: cursor.as_deref(),
+                context: "",
             };
             match ListQuery::parse(&CHANNELS, &raw) {
                 Ok(query) => {
@@ -752,6 +809,7 @@ mod tests {
                 offset: Some(&offset),
                 sort: Some(&sort),
                 filters: Some(&filters),
+                ..RawList::default()
             })
             .unwrap();
             let (sort, filters) = (first.sort_strings().join(","), first.filters_json().to_string());
@@ -760,6 +818,7 @@ mod tests {
                 offset: Some(&offset),
                 sort: Some(&sort),
                 filters: Some(&filters),
+                ..RawList::default()
             })
             .unwrap();
             prop_assert_eq!(first, second);

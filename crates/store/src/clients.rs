@@ -3,7 +3,7 @@
 
 use crate::select::{Bind, Select};
 use crate::{StoreError, parse_column};
-use domain::listing::{FilterValue, ListQuery};
+use domain::listing::{After, FilterValue, KeyValue, ListQuery, SortKey};
 use domain::{ClientId, PartnerId};
 use sqlx::{Any, Executor};
 
@@ -168,13 +168,33 @@ const NULL_COLUMNS: &[(&str, &str)] = &[
     ("contact_info.email", " AND contact_email IS NULL"),
 ];
 
-/// The sort fields and their ORDER BY fragments (ascending, descending).
-pub const SORT_COLUMNS: &[(&str, &str, &str)] = &[
-    ("created_at", "created_ms ASC", "created_ms DESC"),
-    ("modified_at", "modified_ms ASC", "modified_ms DESC"),
-    ("name", "name ASC", "name DESC"),
-    ("id", "id ASC", "id DESC"),
+/// The sort fields and their columns, every one `NOT NULL` (see `Select::after`).
+pub const SORT_COLUMNS: &[(&str, &str)] = &[
+    ("created_at", "created_ms"),
+    ("modified_at", "modified_ms"),
+    ("name", "name"),
+    ("id", "id"),
 ];
+
+/// Where the page after `client` starts, in the order of `sort`.
+fn after_client(client: &Client, sort: &[SortKey]) -> After {
+    let values = sort
+        .iter()
+        .filter_map(|key| {
+            Some(match key.field {
+                "created_at" => KeyValue::Int(client.created_ms),
+                "modified_at" => KeyValue::Int(client.modified_ms),
+                "name" => KeyValue::Text(client.name.clone()),
+                "id" => KeyValue::Text(client.id.to_string()),
+                _ => return None,
+            })
+        })
+        .collect();
+    After {
+        values,
+        id: client.id.to_string(),
+    }
+}
 
 pub struct NewClient<'a> {
     pub id: &'a ClientId,
@@ -313,26 +333,36 @@ pub(crate) fn filter_text(value: &FilterValue) -> String {
     }
 }
 
-/// One page of the partner's clients and the total matching the filters.
+/// One page of the partner's clients, the total matching the filters, and where the next page
+/// starts when there is one.
 pub async fn list(
     db: &crate::Db,
     partner: &PartnerId,
     query: &ListQuery,
-) -> Result<(Vec<Client>, i64), StoreError> {
+) -> Result<(Vec<Client>, i64, Option<After>), StoreError> {
     let mut count = Select::new("SELECT CAST(COUNT(*) AS BIGINT) FROM clients");
     where_clause(&mut count, partner, query);
     let total = count.fetch_count(db.pool()).await?;
     let mut page = Select::new(SELECT);
     where_clause(&mut page, partner, query);
-    page.order_by(&query.sort, SORT_COLUMNS, ("id ASC", "id DESC"));
-    page.limit(query.limit, Some(query.offset));
-    let clients = page
+    if let Some(after) = &query.after {
+        page.after(&query.sort, SORT_COLUMNS, "id", after);
+    }
+    page.order_by(&query.sort, SORT_COLUMNS, "id");
+    // One row more than the page says whether there is a next one.
+    page.limit(query.limit + 1, Some(query.offset));
+    let mut clients = page
         .fetch_all::<Row, _>(db.pool())
         .await?
         .into_iter()
         .map(Client::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((clients, total))
+    let mut next = None;
+    if i64::try_from(clients.len()).unwrap_or(i64::MAX) > query.limit {
+        clients.pop();
+        next = clients.last().map(|last| after_client(last, &query.sort));
+    }
+    Ok((clients, total, next))
 }
 
 /// Clients by name for the Hub's pickers (small partners) — newest first, capped.

@@ -85,24 +85,91 @@ impl Select {
         self
     }
 
-    /// `ORDER BY` from the requested sort keys, each mapped to its (ascending, descending)
-    /// fragment, then the id as tie-break running the same way as the first key so one index
-    /// scan serves the whole order.
+    /// `ORDER BY` from the requested sort keys, each mapped to its column, then the id as
+    /// tie-break running the same way as the first key so one index scan serves the whole
+    /// order. [`Select::after`] must see the same keys to continue this order.
     pub fn order_by(
         &mut self,
         sort: &[domain::listing::SortKey],
-        columns: &[(&str, &'static str, &'static str)],
-        id: (&'static str, &'static str),
+        columns: &[(&str, &'static str)],
+        id: &'static str,
     ) -> &mut Self {
         self.push(" ORDER BY ");
-        for key in sort {
-            if let Some((_, asc, desc)) = columns.iter().find(|(f, _, _)| *f == key.field) {
-                self.push(if key.descending { desc } else { asc })
-                    .push(", ");
+        for (column, descending) in order(sort, columns, id) {
+            self.push(column)
+                .push(if descending { " DESC" } else { " ASC" })
+                .push(", ");
+        }
+        // `order` ends with the id; drop its trailing separator.
+        self.sql.truncate(self.sql.len() - 2);
+        self
+    }
+
+    /// ` AND …`: only the rows after `after` in the order [`Select::order_by`] writes for the
+    /// same keys (keyset paging). When every key runs one way this is one row-value comparison,
+    /// `(a, id) < ($1, $2)`, which both databases answer from an index on `(a, id)` by seeking
+    /// instead of skipping rows; mixed directions need the expanded form, `a > $1 OR (a = $1
+    /// AND …)`. Sort columns must be `NOT NULL`: a null compares as neither before nor after.
+    pub fn after(
+        &mut self,
+        sort: &[domain::listing::SortKey],
+        columns: &[(&str, &'static str)],
+        id: &'static str,
+        after: &domain::listing::After,
+    ) -> &mut Self {
+        let order = order(sort, columns, id);
+        let values: Vec<Bind> = sort
+            .iter()
+            .zip(&after.values)
+            .filter(|(key, _)| columns.iter().any(|(f, _)| *f == key.field))
+            .map(|(_, value)| match value {
+                domain::listing::KeyValue::Int(n) => Bind::Int(*n),
+                domain::listing::KeyValue::Text(text) => Bind::Text(text.clone()),
+            })
+            .chain(std::iter::once(Bind::Text(after.id.clone())))
+            .collect();
+        let keys: Vec<_> = order.into_iter().zip(values).collect();
+        let Some(((_, first_descending), _)) = keys.first() else {
+            return self;
+        };
+        let one_way = keys.iter().all(|((_, d), _)| d == first_descending);
+        let later = |descending: bool| if descending { " < " } else { " > " };
+        // The first key's bound alone, which every planner takes as the index range (SQLite's
+        // does not for an `OR` of ranges); the rest only narrows it.
+        let ((first_column, _), first_value) = &keys[0];
+        self.push(" AND ")
+            .push(first_column)
+            .push(if *first_descending { " <= " } else { " >= " })
+            .bind(first_value.clone());
+        if one_way {
+            self.push(" AND (");
+            for (i, ((column, _), _)) in keys.iter().enumerate() {
+                self.push(if i == 0 { "" } else { ", " }).push(column);
+            }
+            self.push(")").push(later(*first_descending)).push("(");
+            for (i, (_, value)) in keys.iter().enumerate() {
+                self.push(if i == 0 { "" } else { ", " })
+                    .bind(value.clone());
+            }
+            return self.push(")");
+        }
+        self.push(" AND ");
+        let last = keys.len() - 1;
+        for (i, ((column, descending), value)) in keys.iter().enumerate() {
+            self.push("(").push(column).push(later(*descending));
+            self.bind(value.clone());
+            if i < last {
+                self.push(" OR (")
+                    .push(column)
+                    .push(" = ")
+                    .bind(value.clone());
+                self.push(" AND ");
             }
         }
-        let descending = sort.first().is_some_and(|k| k.descending);
-        self.push(if descending { id.1 } else { id.0 })
+        for i in 0..keys.len() {
+            self.push(if i < last { "))" } else { ")" });
+        }
+        self
     }
 
     pub fn sql(&self) -> &str {
@@ -152,5 +219,70 @@ impl Select {
         sqlx::query_scalar_with::<Any, i64, _>(AssertSqlSafe(self.sql.clone()), self.arguments()?)
             .fetch_one(ex)
             .await
+    }
+}
+
+/// The columns of an order and whether each runs descending: the requested keys that have a
+/// column, then the id the same way as the first.
+fn order(
+    sort: &[domain::listing::SortKey],
+    columns: &[(&str, &'static str)],
+    id: &'static str,
+) -> Vec<(&'static str, bool)> {
+    let mut order: Vec<(&'static str, bool)> = sort
+        .iter()
+        .filter_map(|key| {
+            columns
+                .iter()
+                .find(|(f, _)| *f == key.field)
+                .map(|(_, column)| (*column, key.descending))
+        })
+        .collect();
+    order.push((id, sort.first().is_some_and(|k| k.descending)));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::listing::{After, KeyValue, SortKey};
+
+    const COLUMNS: &[(&str, &str)] = &[("created_at", "c.created_ms"), ("status", "c.status")];
+
+    fn key(field: &'static str, descending: bool) -> SortKey {
+        SortKey { field, descending }
+    }
+
+    fn after(values: Vec<KeyValue>) -> After {
+        After {
+            values,
+            id: "x".into(),
+        }
+    }
+
+    #[test]
+    fn one_way_keys_compare_as_one_row_value_under_the_first_keys_bound() {
+        let sort = [key("created_at", true)];
+        let mut q = Select::new("");
+        q.after(&sort, COLUMNS, "c.id", &after(vec![KeyValue::Int(5)]))
+            .order_by(&sort, COLUMNS, "c.id");
+        assert_eq!(
+            q.sql(),
+            " AND c.created_ms <= $1 AND (c.created_ms, c.id) < ($2, $3) ORDER BY c.created_ms DESC, c.id DESC"
+        );
+        assert_eq!(q.binds.len(), 3);
+    }
+
+    #[test]
+    fn mixed_directions_expand_key_by_key() {
+        let sort = [key("status", false), key("created_at", true)];
+        let mut q = Select::new("");
+        let values = vec![KeyValue::Text("running".into()), KeyValue::Int(5)];
+        q.after(&sort, COLUMNS, "c.id", &after(values))
+            .order_by(&sort, COLUMNS, "c.id");
+        assert_eq!(
+            q.sql(),
+            " AND c.status >= $1 AND (c.status > $2 OR (c.status = $3 AND (c.created_ms < $4 OR (c.created_ms = $5 AND (c.id > $6))))) ORDER BY c.status ASC, c.created_ms DESC, c.id ASC"
+        );
     }
 }

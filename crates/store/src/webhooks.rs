@@ -7,6 +7,7 @@ use crate::select::{Bind, Select};
 use crate::{Backend, Db, StoreError, dialect};
 use domain::PartnerId;
 use domain::ids::row_id;
+use domain::listing::{After, KeyValue, SortKey};
 use sqlx::{Any, Executor};
 use std::collections::HashMap;
 
@@ -417,32 +418,48 @@ fn event_where(q: &mut Select, partner: &PartnerId, filter: &EventFilter) {
     }
 }
 
-/// One page of the partner's events, newest first, and how many match in all.
+/// One page of the partner's events, newest first (or oldest), how many match in all, and
+/// where the next page starts when there is one: after the last event's `(created_ms, id)`.
 pub async fn list_events(
     db: &Db,
     partner: &PartnerId,
     filter: &EventFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<EventRow>, i64), StoreError> {
+    after: Option<&After>,
+) -> Result<(Vec<EventRow>, i64, Option<After>), StoreError> {
+    let sort = [SortKey {
+        field: "created_at",
+        descending: !filter.oldest_first,
+    }];
+    let columns = &[("created_at", "created_ms")];
     let mut q = Select::new(
         "SELECT id, event_type, body, state, attempts, next_attempt_ms, last_status, last_error, created_ms, delivered_ms
            FROM webhook_events",
     );
     event_where(&mut q, partner, filter);
-    q.push(if filter.oldest_first {
-        " ORDER BY created_ms, id LIMIT "
-    } else {
-        " ORDER BY created_ms DESC, id DESC LIMIT "
-    })
-    .bind(Bind::Int(limit))
-    .push(" OFFSET ")
-    .bind(Bind::Int(offset));
-    let rows = q.fetch_all(db.pool()).await?;
+    if let Some(after) = after {
+        q.after(&sort, columns, "id", after);
+    }
+    q.order_by(&sort, columns, "id");
+    // One row more than the page says whether there is a next one.
+    q.push(" LIMIT ")
+        .bind(Bind::Int(limit + 1))
+        .push(" OFFSET ")
+        .bind(Bind::Int(offset));
+    let mut rows: Vec<EventRow> = q.fetch_all(db.pool()).await?;
+    let mut next = None;
+    if i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit {
+        rows.pop();
+        next = rows.last().map(|last| After {
+            values: vec![KeyValue::Int(last.created_ms)],
+            id: last.id.clone(),
+        });
+    }
     let mut c = Select::new("SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_events");
     event_where(&mut c, partner, filter);
     let total = c.fetch_count(db.pool()).await?;
-    Ok((rows, total))
+    Ok((rows, total, next))
 }
 
 pub async fn event<'e>(

@@ -33,6 +33,7 @@ pub async fn numbers(
             descending: false,
         }],
         filters: vec![("client_id", FilterValue::Text(client.to_string()))],
+        ..Default::default()
     };
     Ok(store::channels::list(&state.db, &partner.id, &query, None)
         .await?

@@ -343,6 +343,7 @@ pub async fn numbers(state: &AppState, visit: &ClientVisit) -> Result<Vec<Channe
             descending: false,
         }],
         filters: vec![("client_id", FilterValue::Text(visit.client.id.to_string()))],
+        ..Default::default()
     };
     Ok(
         store::channels::list(&state.db, &visit.public.partner.id, &query, None)

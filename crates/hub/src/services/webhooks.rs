@@ -461,6 +461,8 @@ pub struct EventQuery {
     pub oldest_first: bool,
     pub limit: i64,
     pub offset: i64,
+    /// The page starts after this event (keyset paging).
+    pub after: Option<domain::listing::After>,
 }
 
 /// An event with its attempts.
@@ -470,11 +472,12 @@ pub struct EventWithAttempts {
     pub attempts: Vec<store::webhooks::AttemptRow>,
 }
 
+/// A page of events with their attempts, the total, and where the next page starts.
 pub async fn list_events(
     state: &AppState,
     partner: &PartnerId,
     query: &EventQuery,
-) -> Result<(Vec<EventWithAttempts>, i64), AppError> {
+) -> Result<(Vec<EventWithAttempts>, i64, Option<domain::listing::After>), AppError> {
     let filter = store::webhooks::EventFilter {
         event_type: query.event_type.map(|t| t.as_str().to_owned()),
         state: query.state.map(|s| s.as_str().to_owned()),
@@ -482,9 +485,15 @@ pub async fn list_events(
         until_ms: query.until_ms,
         oldest_first: query.oldest_first,
     };
-    let (events, total) =
-        store::webhooks::list_events(&state.db, partner, &filter, query.limit, query.offset)
-            .await?;
+    let (events, total, next) = store::webhooks::list_events(
+        &state.db,
+        partner,
+        &filter,
+        query.limit,
+        query.offset,
+        query.after.as_ref(),
+    )
+    .await?;
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
     let mut by_event: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
     for attempt in store::webhooks::attempts_of(&state.db, partner, &ids).await? {
@@ -500,7 +509,7 @@ pub async fn list_events(
             event,
         })
         .collect();
-    Ok((rows, total))
+    Ok((rows, total, next))
 }
 
 pub async fn event(

@@ -885,6 +885,7 @@ async fn another_partner_reaches_none_of_the_account_pages() {
                 offset: 0,
                 sort: vec![],
                 filters: vec![],
+                ..Default::default()
             },
             None,
         )
@@ -892,7 +893,7 @@ async fn another_partner_reaches_none_of_the_account_pages() {
         .unwrap();
         assert_eq!((list.len(), total), (1, 1), "no number was added to Demo");
         let o = partner(&app, &other).await;
-        let (_, theirs) = accounts::clients(
+        let (_, theirs, _) = accounts::clients(
             &app.state,
             &o,
             &domain::ListQuery {
@@ -900,6 +901,7 @@ async fn another_partner_reaches_none_of_the_account_pages() {
                 offset: 0,
                 sort: vec![],
                 filters: vec![],
+                ..Default::default()
             },
         )
         .await

@@ -1171,6 +1171,7 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                         domain::listing::FilterValue::Text("running".into()),
                     )]
                 },
+                ..Default::default()
             };
             let (views, total) = store::channels::list(&app.state.db, &demo, &query, None)
                 .await
@@ -1180,6 +1181,7 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                 views.iter().map(json::channel).collect(),
                 total,
                 &query,
+                None,
             ))
             .unwrap();
             assert_eq!(got, typed, "{filters}");
@@ -1201,7 +1203,8 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                 .await
                 .unwrap()
             {
-                (store::channels::JsonPage::Written { array, count }, page_total) => {
+                (store::channels::JsonPage::Written { array, count }, page_total, next) => {
+                    assert_eq!(next, None, "one page holds them all");
                     assert_eq!(app.backend, Backend::Sqlite);
                     assert_eq!((count, page_total), (expect, total));
                     let strings = split_array(&array);
@@ -1213,7 +1216,8 @@ async fn the_channel_list_written_by_the_database_is_json_channel_field_for_fiel
                         assert_eq!(string, &expected, "{}", view.id);
                     }
                 }
-                (store::channels::JsonPage::Rows(rows), page_total) => {
+                (store::channels::JsonPage::Rows(rows), page_total, next) => {
+                    assert_eq!(next, None, "one page holds them all");
                     assert_eq!(app.backend, Backend::Postgres);
                     let texts = rows.channels().unwrap();
                     assert_eq!((texts.len(), page_total), (expect, total));

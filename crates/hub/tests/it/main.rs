@@ -24,6 +24,7 @@ mod onboarding;
 mod onboarding_browser;
 mod openapi;
 mod ops;
+mod paging;
 mod partner_change;
 mod partner_update;
 mod profile;

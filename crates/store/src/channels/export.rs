@@ -105,7 +105,7 @@ pub async fn export_batch(
         page.push(" ORDER BY c.created_ms DESC, c.id DESC")
             .limit(limit, None);
     } else {
-        page.order_by(&query.sort, SORT_COLUMNS, ("c.id ASC", "c.id DESC"));
+        page.order_by(&query.sort, SORT_COLUMNS, "c.id");
         page.limit(limit, Some(position.offset));
     }
     if sqlite {

@@ -14,7 +14,7 @@ use search::*;
 use crate::clients::filter_text;
 use crate::select::{Bind, Select};
 use crate::{Backend, StoreError, dialect, parse_column};
-use domain::listing::{FilterValue, ListQuery};
+use domain::listing::{After, FilterValue, KeyValue, ListQuery, SortKey};
 use domain::{ChannelId, ChannelStatus, ClientId, PartnerId, WabaId};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
@@ -328,24 +328,40 @@ pub(super) const NULL_COLUMNS: &[(&str, &str)] = &[
     ("client.contact_info.email", " AND cl.contact_email IS NULL"),
 ];
 
-/// Sort fields and their ORDER BY fragments (ascending, descending).
-pub(super) const SORT_COLUMNS: &[(&str, &str, &str)] = &[
-    ("created_at", "c.created_ms ASC", "c.created_ms DESC"),
-    ("modified_at", "c.modified_ms ASC", "c.modified_ms DESC"),
-    ("status", "c.status ASC", "c.status DESC"),
-    ("id", "c.id ASC", "c.id DESC"),
-    ("client_id", "c.client_id ASC", "c.client_id DESC"),
-    (
-        "setup_info.phone_number",
-        "c.phone_number ASC",
-        "c.phone_number DESC",
-    ),
-    (
-        "setup_info.phone_name",
-        "c.phone_name ASC",
-        "c.phone_name DESC",
-    ),
+/// Sort fields and their columns, every one `NOT NULL` (see `Select::after`).
+pub(super) const SORT_COLUMNS: &[(&str, &str)] = &[
+    ("created_at", "c.created_ms"),
+    ("modified_at", "c.modified_ms"),
+    ("status", "c.status"),
+    ("id", "c.id"),
+    ("client_id", "c.client_id"),
+    ("setup_info.phone_number", "c.phone_number"),
+    ("setup_info.phone_name", "c.phone_name"),
 ];
+
+/// The values of [`SORT_COLUMNS`] in `row` for each of `sort`'s keys: where the page after it
+/// starts.
+pub(super) fn after_row(row: &ChannelTexts<'_>, sort: &[SortKey]) -> After {
+    let values = sort
+        .iter()
+        .filter_map(|key| {
+            Some(match key.field {
+                "created_at" => KeyValue::Int(row.created_ms),
+                "modified_at" => KeyValue::Int(row.modified_ms),
+                "status" => KeyValue::Text(row.status.to_owned()),
+                "id" => KeyValue::Text(row.id.to_owned()),
+                "client_id" => KeyValue::Text(row.client_id.to_owned()),
+                "setup_info.phone_number" => KeyValue::Text(row.phone_number.to_owned()),
+                "setup_info.phone_name" => KeyValue::Text(row.phone_name.to_owned()),
+                _ => return None,
+            })
+        })
+        .collect();
+    After {
+        values,
+        id: row.id.to_owned(),
+    }
+}
 
 pub async fn get<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -49,6 +49,7 @@ pub const CHANNEL_LIST: ListSpec = ListSpec {
         "q",
     ],
     default_sort: "-created_at",
+    numeric_sorts: &["created_at", "modified_at"],
 };
 
 /// The partner's channels (numbers), paged, filtered and sorted.
@@ -64,7 +65,7 @@ pub const CHANNEL_LIST: ListSpec = ListSpec {
     ),
     responses(
         (status = 200, description = "A page of channels", body = json::ChannelList),
-        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
+        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters`/`cursor` (one line each in `details`)", body = json::ErrorEnvelope),
         json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
@@ -74,19 +75,27 @@ pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let query = list_query(&CHANNEL_LIST, &params)?;
     let text = params.get("q").map(String::as_str);
-    let body = match accounts::channels_page(&state, &ctx.partner, &query, text).await? {
-        (JsonPage::Written { array, count }, total) => {
-            json::channel_list_json(&array, count, total, &query).into_bytes()
+    // Free text is outside `filters`, so the cursor is bound to it here.
+    let context = format!(
+        "{}\nq={}",
+        ctx.partner.id,
+        text.map(str::trim).unwrap_or_default()
+    );
+    let query = list_query(&CHANNEL_LIST, &params, &context)?;
+    let (page, total, next) = accounts::channels_page(&state, &ctx.partner, &query, text).await?;
+    let body = match page {
+        JsonPage::Written { array, count } => {
+            json::channel_list_json(&array, count, total, &query, next.as_ref()).into_bytes()
         }
-        (JsonPage::Rows(rows), total) => {
+        JsonPage::Rows(rows) => {
             let texts = rows.channels()?;
             let channels = texts.iter().map(json::channel_from_texts).collect();
             // Sized for the page up front: grown from axum's 128 bytes, the buffer of a page
             // of 100 channels (about 90 KB) was copied again at every doubling.
             let mut body = Vec::with_capacity(PAGE_BYTES_PER_CHANNEL * texts.len() + 512);
-            serde_json::to_writer(&mut body, &json::channel_list(channels, total, &query))
+            let list = json::channel_list(channels, total, &query, next.as_ref());
+            serde_json::to_writer(&mut body, &list)
                 .map_err(|e| ApiError(AppError::Internal(e.into())))?;
             body
         }

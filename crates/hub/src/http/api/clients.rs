@@ -43,6 +43,7 @@ pub const CLIENT_LIST: ListSpec = ListSpec {
         "meta_info.use_case",
     ],
     default_sort: "-created_at",
+    numeric_sorts: &["created_at", "modified_at"],
 };
 
 /// The partner's clients, paged, filtered and sorted.
@@ -57,7 +58,7 @@ pub const CLIENT_LIST: ListSpec = ListSpec {
     ),
     responses(
         (status = 200, description = "A page of clients", body = json::ClientList),
-        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters` (one line each in `details`)", body = json::ErrorEnvelope),
+        (status = 400, description = "Bad `limit`/`offset`/`sort`/`filters`/`cursor` (one line each in `details`)", body = json::ErrorEnvelope),
         json::PartnerErrors,
     ),
     security(("api_key" = []), ("bearer" = [])),
@@ -67,9 +68,9 @@ pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let query = list_query(&CLIENT_LIST, &params)?;
-    let (clients, total) = accounts::clients(&state, &ctx.partner, &query).await?;
-    Ok(Json(json::client_list(&clients, total, &query)).into_response())
+    let query = list_query(&CLIENT_LIST, &params, ctx.partner.id.as_str())?;
+    let (clients, total, next) = accounts::clients(&state, &ctx.partner, &query).await?;
+    Ok(Json(json::client_list(&clients, total, &query, next.as_ref())).into_response())
 }
 
 /// (ext) One client.

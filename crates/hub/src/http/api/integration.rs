@@ -161,6 +161,7 @@ pub const EVENT_LIST: ListSpec = ListSpec {
     sortable: &["created_at"],
     filterable: &["event", "state"],
     default_sort: "-created_at",
+    numeric_sorts: &["created_at"],
 };
 
 /// Query of the events list besides the common list parameters.
@@ -211,12 +212,23 @@ pub async fn list_events(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let query = list_query(&EVENT_LIST, &params)?;
+    // The date range is outside `filters`, so the cursor is bound to it here.
+    let context = format!(
+        "{}\nstart_date={}\nend_date={}",
+        ctx.partner.id,
+        params
+            .get("start_date")
+            .map(|v| v.trim())
+            .unwrap_or_default(),
+        params.get("end_date").map(|v| v.trim()).unwrap_or_default()
+    );
+    let query = list_query(&EVENT_LIST, &params, &context)?;
     let mut errors = Vec::new();
     let mut events = EventQuery {
         oldest_first: query.sort.first().is_some_and(|k| !k.descending),
         limit: query.limit,
         offset: query.offset,
+        after: query.after.clone(),
         ..EventQuery::default()
     };
     for (key, value) in &query.filters {
@@ -259,8 +271,8 @@ pub async fn list_events(
     if !errors.is_empty() {
         return Err(ApiError(AppError::Validation(errors)));
     }
-    let (rows, total) = webhooks::list_events(&state, &ctx.partner.id, &events).await?;
-    Ok(Json(json::event_list(&rows, total, &query)).into_response())
+    let (rows, total, next) = webhooks::list_events(&state, &ctx.partner.id, &events).await?;
+    Ok(Json(json::event_list(&rows, total, &query, next.as_ref())).into_response())
 }
 
 /// (ext) Deliver an event again now, with a fresh retry schedule.

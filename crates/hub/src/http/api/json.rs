@@ -2,7 +2,7 @@
 //! API (partner, client, channel) live in `crate::wire` and are re-exported here.
 
 use crate::clock::iso_ms;
-use domain::listing::ListQuery;
+use domain::listing::{After, ListQuery};
 use serde::Serialize;
 use store::clients::Client as StoreClient;
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ pub struct PartnerList<'a> {
     pub partners: Vec<Partner<'a>>,
 }
 
-/// How a list was asked for, echoed in its envelope.
+/// How a list was asked for, echoed in its envelope, and where its next page starts.
 #[derive(Debug)]
 pub struct ListMeta {
     pub count: usize,
@@ -24,10 +24,12 @@ pub struct ListMeta {
     pub offset: i64,
     pub filters: serde_json::Value,
     pub sort: Vec<String>,
+    pub next_cursor: Option<String>,
 }
 
 impl ListMeta {
-    pub fn new(count: usize, total: i64, query: &ListQuery) -> ListMeta {
+    /// `next` is where the page after this one starts (the store's), `None` on the last page.
+    pub fn new(count: usize, total: i64, query: &ListQuery, next: Option<&After>) -> ListMeta {
         ListMeta {
             count,
             total,
@@ -35,6 +37,7 @@ impl ListMeta {
             offset: query.offset,
             filters: query.filters_json(),
             sort: query.sort_strings(),
+            next_cursor: next.map(|after| query.cursor_after(after)),
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct ClientList<'a> {
     pub filters: serde_json::Value,
     /// Sort keys applied; `-` means descending.
     pub sort: Vec<String>,
+    /// Pass as `cursor` for the next page (same `sort` and `filters`); `null` on the last page.
+    pub next_cursor: Option<String>,
     pub clients: Vec<Client<'a>>,
 }
 
@@ -60,8 +65,9 @@ pub fn client_list<'a>(
     clients: &'a [StoreClient],
     total: i64,
     query: &ListQuery,
+    next: Option<&After>,
 ) -> ClientList<'a> {
-    let m = ListMeta::new(clients.len(), total, query);
+    let m = ListMeta::new(clients.len(), total, query, next);
     ClientList {
         count: m.count,
         total: m.total,
@@ -69,6 +75,7 @@ pub fn client_list<'a>(
         offset: m.offset,
         filters: m.filters,
         sort: m.sort,
+        next_cursor: m.next_cursor,
         clients: clients.iter().map(client).collect(),
     }
 }
@@ -87,6 +94,8 @@ pub struct ChannelList<'a> {
     pub filters: serde_json::Value,
     /// Sort keys applied; `-` means descending.
     pub sort: Vec<String>,
+    /// Pass as `cursor` for the next page (same `sort` and `filters`); `null` on the last page.
+    pub next_cursor: Option<String>,
     pub partner_channels: Vec<Channel<'a>>,
 }
 
@@ -94,8 +103,9 @@ pub fn channel_list<'a>(
     channels: Vec<Channel<'a>>,
     total: i64,
     query: &ListQuery,
+    next: Option<&After>,
 ) -> ChannelList<'a> {
-    let m = ListMeta::new(channels.len(), total, query);
+    let m = ListMeta::new(channels.len(), total, query, next);
     ChannelList {
         count: m.count,
         total: m.total,
@@ -103,6 +113,7 @@ pub fn channel_list<'a>(
         offset: m.offset,
         filters: m.filters,
         sort: m.sort,
+        next_cursor: m.next_cursor,
         partner_channels: channels,
     }
 }
@@ -110,8 +121,14 @@ pub fn channel_list<'a>(
 /// The same document as [`channel_list`] for a page the database has already written as a JSON
 /// array of channel objects (`store::channels::JsonPage::Written`): the envelope is serialised
 /// here and the array is copied in as it is.
-pub fn channel_list_json(channels: &str, count: usize, total: i64, query: &ListQuery) -> String {
-    let m = ListMeta::new(count, total, query);
+pub fn channel_list_json(
+    channels: &str,
+    count: usize,
+    total: i64,
+    query: &ListQuery,
+    next: Option<&After>,
+) -> String {
+    let m = ListMeta::new(count, total, query, next);
     let mut out = String::with_capacity(channels.len() + 256);
     out.push_str("{\"count\":");
     out.push_str(&m.count.to_string());
@@ -125,6 +142,8 @@ pub fn channel_list_json(channels: &str, count: usize, total: i64, query: &ListQ
     out.push_str(&m.filters.to_string());
     out.push_str(",\"sort\":");
     out.push_str(&serde_json::Value::from(m.sort).to_string());
+    out.push_str(",\"next_cursor\":");
+    out.push_str(&serde_json::Value::from(m.next_cursor).to_string());
     out.push_str(",\"partner_channels\":");
     out.push_str(channels);
     out.push('}');
@@ -336,6 +355,8 @@ pub struct EventList<'a> {
     #[schema(value_type = Object)]
     pub filters: serde_json::Value,
     pub sort: Vec<String>,
+    /// Pass as `cursor` for the next page (same `sort`, `filters` and dates); `null` on the last page.
+    pub next_cursor: Option<String>,
     pub events: Vec<Event<'a>>,
 }
 
@@ -343,8 +364,9 @@ pub fn event_list<'a>(
     events: &'a [crate::services::webhooks::EventWithAttempts],
     total: i64,
     query: &ListQuery,
+    next: Option<&After>,
 ) -> EventList<'a> {
-    let m = ListMeta::new(events.len(), total, query);
+    let m = ListMeta::new(events.len(), total, query, next);
     EventList {
         count: m.count,
         total: m.total,
@@ -352,6 +374,7 @@ pub fn event_list<'a>(
         offset: m.offset,
         filters: m.filters,
         sort: m.sort,
+        next_cursor: m.next_cursor,
         events: events.iter().map(event).collect(),
     }
 }

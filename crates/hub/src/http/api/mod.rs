@@ -159,9 +159,11 @@ pub struct ListParams {
     /// Page size, 1–1000 (default 20).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip (default 0). Deep offsets are slow (every skipped item is read); follow `next_cursor` instead.
     #[param(minimum = 0)]
     pub offset: Option<i64>,
+    /// The `next_cursor` of the previous page: this page starts right after its last item, read through the sort's index however deep it is. Opaque; valid only with the `sort`, `filters` (and `q`, dates) it was made for and without `offset`, else 400.
+    pub cursor: Option<String>,
     /// Comma-separated fields; a `-` prefix sorts descending (default `-created_at`).
     #[param(example = "-created_at")]
     pub sort: Option<String>,
@@ -170,16 +172,21 @@ pub struct ListParams {
     pub filters: Option<String>,
 }
 
-/// Parse `limit`/`offset`/`sort`/`filters` of a list call; every problem is one `details` line.
+/// Parse `limit`/`offset`/`sort`/`filters`/`cursor` of a list call; every problem is one
+/// `details` line. `context` is whatever else decides the list's rows (the partner, free text,
+/// dates): a cursor is only good for the same.
 pub fn list_query(
     spec: &ListSpec,
     params: &HashMap<String, String>,
+    context: &str,
 ) -> Result<ListQuery, ApiError> {
     let raw = RawList {
         limit: params.get("limit").map(String::as_str),
         offset: params.get("offset").map(String::as_str),
         sort: params.get("sort").map(String::as_str),
         filters: params.get("filters").map(String::as_str),
+        cursor: params.get("cursor").map(String::as_str),
+        context,
     };
     ListQuery::parse(spec, &raw).map_err(|lines| {
         ApiError(AppError::Validation(

@@ -237,8 +237,9 @@ pub async fn list(
         oldest_first: false,
         limit: PAGE_SIZE,
         offset: (page_no - 1).saturating_mul(PAGE_SIZE),
+        after: None,
     };
-    let (rows, total) = webhooks::list_events(&state, &ctx.partner.id, &query).await?;
+    let (rows, total, _) = webhooks::list_events(&state, &ctx.partner.id, &query).await?;
     let endpoints = webhooks::endpoints(&state, &ctx.partner.id).await?;
     let partner = ctx.partner.id.to_string();
     let shown = i64::try_from(rows.len()).unwrap_or(0);

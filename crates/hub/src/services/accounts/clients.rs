@@ -274,11 +274,12 @@ pub async fn update_client(
     client(state, partner, id).await
 }
 
+/// A page of clients, the total, and where the next page starts.
 pub async fn clients(
     state: &AppState,
     partner: &Partner,
     query: &ListQuery,
-) -> Result<(Vec<Client>, i64), AppError> {
+) -> Result<(Vec<Client>, i64, Option<domain::listing::After>), AppError> {
     Ok(store::clients::list(&state.db, &partner.id, query).await?)
 }
 

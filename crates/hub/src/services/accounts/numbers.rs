@@ -12,13 +12,20 @@ pub async fn channels(
 }
 
 /// The same page as [`channels`] for the Partner API, in the form its database makes cheapest
-/// to write (see `store::channels::page_json`), with the total.
+/// to write (see `store::channels::page_json`), with the total and where the next page starts.
 pub async fn channels_page(
     state: &AppState,
     partner: &Partner,
     query: &ListQuery,
     text: Option<&str>,
-) -> Result<(store::channels::JsonPage, i64), AppError> {
+) -> Result<
+    (
+        store::channels::JsonPage,
+        i64,
+        Option<domain::listing::After>,
+    ),
+    AppError,
+> {
     Ok(store::channels::page_json(&state.db, &partner.id, query, text).await?)
 }
 
@@ -214,6 +221,7 @@ pub async fn shared_numbers(
                 domain::listing::FilterValue::Text(PartnerPermission::Shared.as_str().to_owned()),
             ),
         ],
+        ..Default::default()
     };
     Ok(store::channels::list(&state.db, &partner.id, &query, None)
         .await?

@@ -250,6 +250,7 @@ impl View {
                 offset: Some(&offset),
                 sort: Some(self.sort.wire()),
                 filters: Some(&filters),
+                ..RawList::default()
             },
         )
         .map_err(|lines| AppError::BadRequest(lines.join("; ")))
