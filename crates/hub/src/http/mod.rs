@@ -207,6 +207,11 @@ async fn pages_stay_at_their_url(request: Request, next: Next) -> Response {
     }
     let page = form_page(&request);
     let response = next.run(request).await;
+    // Only a form shown again for corrections; error pages (403, 404, 500) stay as they are.
+    let corrections = matches!(response.status().as_u16(), 400 | 409 | 413 | 422 | 429);
+    if !corrections {
+        return response;
+    }
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
