@@ -168,7 +168,8 @@ pub async fn serve(
         .connections
         .within_open_files(http::server::raise_open_files_limit());
     let app = http::router(state.clone());
-    let served = http::server::serve(listener, app, limits, shutdown.clone()).await;
+    let trusted = state.config.trusted_proxies.clone();
+    let served = http::server::serve(listener, app, limits, trusted, shutdown.clone()).await;
     shutdown.cancel();
     if let Some(task) = admin_task {
         let _ = task.await;

@@ -2,13 +2,15 @@
 //! arrive. `axum::serve` keeps a connection open for as long as its client likes, so one client
 //! with a thousand half-sent requests could hold every file descriptor (slowloris); here each
 //! connection must deliver its request headers within `header_read_timeout`, each address may
-//! hold `max_per_address` connections and the process `max_total`. A connection over a cap is
+//! hold `max_per_address` connections (a trusted proxy, which carries everyone's, is not capped
+//! alone) and the process `max_total`. A connection over a cap is
 //! closed at once. Slow bodies are bounded by the request timeout of the middleware.
 
 use crate::config::ConnectionLimits;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use domain::ip_policy::AllowList;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -47,14 +49,17 @@ struct Slot {
 }
 
 impl Slot {
+    /// A place for a connection from `address`; `shared` for a trusted proxy, which carries
+    /// many people's connections and so counts only towards the total.
     fn take(
         census: &Arc<Mutex<Census>>,
         address: IpAddr,
+        shared: bool,
         limits: &ConnectionLimits,
     ) -> Option<Self> {
         let mut c = census.lock().ok()?;
         let mine = c.per_address.get(&address).copied().unwrap_or(0);
-        if mine >= limits.max_per_address || c.total >= limits.max_total {
+        if (!shared && mine >= limits.max_per_address) || c.total >= limits.max_total {
             return None;
         }
         c.per_address.insert(address, mine + 1);
@@ -86,6 +91,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    trusted_proxies: AllowList,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let census = Arc::new(Mutex::new(Census::default()));
@@ -109,7 +115,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some(slot) = Slot::take(&census, peer.ip(), &limits) else {
+        let shared = trusted_proxies.contains(peer.ip());
+        let Some(slot) = Slot::take(&census, peer.ip(), shared, &limits) else {
             metrics::counter!("partnerhub_connections_refused_total").increment(1);
             drop(stream);
             continue;

@@ -102,6 +102,10 @@ async fn behind_a_trusted_proxy_each_person_has_their_own_address() {
         Backend::Sqlite,
         Options {
             trusted_proxies: Some("127.0.0.0/8"),
+            connections: Some(ConnectionLimits {
+                max_per_address: 2,
+                ..ConnectionLimits::default()
+            }),
             ..Options::default()
         },
     )
@@ -110,6 +114,12 @@ async fn behind_a_trusted_proxy_each_person_has_their_own_address() {
         .with_owner("owner@proxy.test", "Pia Proxy")
         .build()
         .await;
+    // The proxy carries everyone's connections: the per-address cap is not its limit.
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
     // A client forged the first entry; the proxy appended the real address.
     assert_eq!(
         login_from(&app, "6.6.6.6, 198.51.100.7", PASSWORD).await,
@@ -125,6 +135,7 @@ async fn behind_a_trusted_proxy_each_person_has_their_own_address() {
     }
     assert_eq!(login_from(&app, "203.0.113.66", PASSWORD).await, 429);
     assert_eq!(login_from(&app, "198.51.100.7", PASSWORD).await, 303);
+    drop(held);
     app.finish().await;
 
     let app = TestApp::start(Backend::Sqlite, Options::default()).await;

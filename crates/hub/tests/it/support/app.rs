@@ -166,8 +166,9 @@ impl TestApp {
         let router = hub::http::router(state.clone());
         let token = shutdown.clone();
         let limits = state.config.connections;
+        let trusted = state.config.trusted_proxies.clone();
         let server = tokio::spawn(async move {
-            let _ = hub::http::server::serve(listener, router, limits, token).await;
+            let _ = hub::http::server::serve(listener, router, limits, trusted, token).await;
         });
         TestApp {
             state,
