@@ -39,6 +39,34 @@ pub fn resolve(
     client
 }
 
+/// The network an address stands for when counting what one party does: an IPv4 address
+/// itself, an IPv6 address's /64 (one subscriber or host usually holds a whole /64, so counting
+/// single IPv6 addresses would give it 2^64 fresh starts).
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// [`network`] for an address as text (the throttles' keys); text that is no address stays as
+/// it is.
+pub fn network_key(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(ip) => match network(ip) {
+            IpAddr::V6(net) => format!("{net}/64"),
+            v4 => v4.to_string(),
+        },
+        Err(_) => address.to_owned(),
+    }
+}
+
 /// The `for=` value of one `Forwarded` element (`for=192.0.2.60;proto=http;by=203.0.113.43`).
 fn forwarded_for(element: &str) -> Option<&str> {
     element.split(';').find_map(|pair| {
@@ -114,6 +142,19 @@ mod tests {
             resolve(peer, Some(forwarded), None, &proxies()),
             ip("2001:db8:cafe::17")
         );
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_ipv4_by_itself() {
+        assert_eq!(network_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network_key("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+        assert_ne!(
+            network_key("2001:db8:1:3::1"),
+            network_key("2001:db8:1:2::1")
+        );
+        assert_eq!(network_key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(network_key("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(network_key("unknown"), "unknown");
     }
 
     #[test]

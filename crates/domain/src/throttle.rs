@@ -60,13 +60,25 @@ impl Throttle {
         }
         let times = self.failures.entry(key.to_owned()).or_default();
         times.push_back(now_ms);
-        while times.len() > self.max_failures {
+        // Room beyond the limit, so that taking back an attempt counted in advance (`forget`)
+        // never takes a real failure with it.
+        while times.len() > 2 * self.max_failures {
             times.pop_front();
         }
     }
 
     pub fn clear(&mut self, key: &str) {
         self.failures.remove(key);
+    }
+
+    /// Take back one failure recorded at `at` (an attempt counted before it was checked turned
+    /// out right).
+    pub fn forget(&mut self, key: &str, at: i64) {
+        if let Some(times) = self.failures.get_mut(key)
+            && let Some(i) = times.iter().rposition(|t| *t == at)
+        {
+            times.remove(i);
+        }
     }
 }
 
@@ -109,6 +121,10 @@ impl SlowDown {
     pub fn record_failure(&mut self, key: &str, now_ms: i64) {
         self.failures.record_failure(key, now_ms);
     }
+
+    pub fn forget(&mut self, key: &str, at: i64) {
+        self.failures.forget(key, at);
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +165,16 @@ mod tests {
         s.record_failure("a", 32_000);
         assert_eq!(s.check("a", 33_000).unwrap_err().seconds, 29);
         assert!(s.check("b", 33_000).is_ok(), "other keys are unaffected");
+    }
+
+    #[test]
+    fn forget_takes_back_one_failure() {
+        let mut t = Throttle::new(2, MIN);
+        t.record_failure("k", 5);
+        t.record_failure("k", 6);
+        assert!(t.check("k", 7).is_err());
+        t.forget("k", 6);
+        assert!(t.check("k", 7).is_ok());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The command line: every flag can also be set with a `PARTNERHUB_*` environment variable. It
 //! only parses; `config` validates what it parsed.
 
-use crate::config::{Config, ConfigError, ConfigInput, LogFormat, WhatsAppProviderKind};
+use crate::config::{
+    Config, ConfigError, ConfigInput, ForwardedHeader, LogFormat, WhatsAppProviderKind,
+};
 use clap::{Args, Parser, Subcommand};
 use domain::{Secret, SecretUrl};
 use std::net::SocketAddr;
@@ -160,6 +162,10 @@ pub struct ServeArgs {
     /// rightmost hop that is not itself a trusted proxy); throttles and the audit log use it.
     #[arg(long = "trusted-proxy", env = "PARTNERHUB_TRUSTED_PROXIES", value_name = "CIDR", num_args = 1.., value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write the client's address into; the other one is ignored
+    /// (a proxy passes what the client sent in it through untouched).
+    #[arg(long, env = "PARTNERHUB_TRUSTED_PROXY_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
+    pub trusted_proxy_header: ForwardedHeader,
 }
 
 impl StoreArgs {
@@ -194,6 +200,7 @@ impl ServeArgs {
             webhook_allow_cidrs: self.webhook_allow_cidrs.clone(),
             webhook_timeout_ms: self.webhook_timeout_ms,
             trusted_proxies: self.trusted_proxies.join(","),
+            trusted_proxy_header: self.trusted_proxy_header,
         })
     }
 }

@@ -21,6 +21,17 @@ pub enum WhatsAppProviderKind {
     CloudApi,
 }
 
+/// Which header the trusted proxies write the client's address into. Only that one is read: a
+/// proxy that appends to `X-Forwarded-For` passes a client's own `Forwarded` through untouched,
+/// and the other way round.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
 /// What the operator asked for, before validation: the command line's values, by meaning.
 #[derive(Clone, Debug)]
 pub struct ConfigInput {
@@ -42,6 +53,7 @@ pub struct ConfigInput {
     pub webhook_allow_cidrs: String,
     pub webhook_timeout_ms: u64,
     pub trusted_proxies: String,
+    pub trusted_proxy_header: ForwardedHeader,
 }
 
 /// How partner webhooks are delivered.
@@ -141,6 +153,7 @@ pub struct Config {
     /// other peer those headers are ignored.
     #[serde(serialize_with = "display")]
     pub trusted_proxies: domain::ip_policy::AllowList,
+    pub trusted_proxy_header: ForwardedHeader,
 }
 
 /// A start-up problem, phrased as the one line the operator will read.
@@ -232,6 +245,7 @@ impl Config {
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
             connections: ConnectionLimits::default(),
             trusted_proxies,
+            trusted_proxy_header: args.trusted_proxy_header,
         })
     }
 
@@ -259,6 +273,7 @@ impl Config {
             staff_session_ttl_ms: STAFF_SESSION_TTL_MS,
             connections: ConnectionLimits::default(),
             trusted_proxies: domain::ip_policy::AllowList::default(),
+            trusted_proxy_header: ForwardedHeader::default(),
         })
     }
 

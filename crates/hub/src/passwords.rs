@@ -18,7 +18,15 @@ static DECOY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// How many hashes run at once. Each takes 19 MiB and a core for a moment; a burst of sign-ins
+/// queues here instead of taking the blocking pool's hundreds of threads and gigabytes.
+static HASHERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 pub async fn hash(password: &str) -> Result<String, HashError> {
+    let _turn = HASHERS
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         Argon2::default()
@@ -33,6 +41,10 @@ pub async fn hash(password: &str) -> Result<String, HashError> {
 /// Does `password` match `stored`? With no stored hash (unknown account, or an invited user who
 /// has not set a password yet) the decoy is checked and the answer is always no.
 pub async fn verify(password: &str, stored: Option<&str>) -> bool {
+    // The semaphore is never closed; without a turn the answer is no.
+    let Ok(_turn) = HASHERS.acquire().await else {
+        return false;
+    };
     let password = password.to_owned();
     let stored = stored.map(str::to_owned);
     tokio::task::spawn_blocking(move || {

@@ -128,10 +128,17 @@ async fn client_address(
                 .collect();
             (!values.is_empty()).then(|| values.join(","))
         };
+        // Only the header the proxies write: the other is whatever the client sent.
+        let (forwarded, x_forwarded_for) = match state.config.trusted_proxy_header {
+            crate::config::ForwardedHeader::Forwarded => (joined(header::FORWARDED), None),
+            crate::config::ForwardedHeader::XForwardedFor => {
+                (None, joined(HeaderName::from_static("x-forwarded-for")))
+            }
+        };
         let address = domain::client_address::resolve(
             peer,
-            joined(header::FORWARDED).as_deref(),
-            joined(HeaderName::from_static("x-forwarded-for")).as_deref(),
+            forwarded.as_deref(),
+            x_forwarded_for.as_deref(),
             &state.config.trusted_proxies,
         );
         request
@@ -166,7 +173,10 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         .is_https()
         .then(|| HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     routes
-        .layer(middleware::from_fn(pages_stay_at_their_url))
+        .layer(middleware::from_fn_with_state(
+            state.config.public_url.clone(),
+            pages_stay_at_their_url,
+        ))
         .layer(middleware::from_fn(ops::track))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .layer(
@@ -200,12 +210,16 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
 /// where `app.js` moves the address bar with `history.replaceState`: the person stays at the
 /// form's URL and reloading shows the page instead of sending the form again. The form's page
 /// is the same-origin `Referer` the browser sent with the form, else the POST's own path.
-async fn pages_stay_at_their_url(request: Request, next: Next) -> Response {
+async fn pages_stay_at_their_url(
+    axum::extract::State(public): axum::extract::State<url::Url>,
+    request: Request,
+    next: Next,
+) -> Response {
     const HEAD_END: &[u8] = b"</head>";
     if request.method() != axum::http::Method::POST || request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    let page = form_page(&request);
+    let page = form_page(&request, &public);
     let response = next.run(request).await;
     // Only a form shown again for corrections; error pages (403, 404, 500) stay as they are.
     let corrections = matches!(response.status().as_u16(), 400 | 409 | 413 | 422 | 429);
@@ -241,12 +255,17 @@ async fn pages_stay_at_their_url(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(html))
 }
 
-/// The page a form was sent from: the `Referer`'s path and query when it is this host's.
-fn form_page(request: &Request) -> String {
+/// The page a form was sent from: the `Referer`'s path and query when it is this host's (as
+/// the request names it, or as the public URL does behind a proxy that rewrites `Host`).
+fn form_page(request: &Request, public: &url::Url) -> String {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
+    let public_authority = match public.port() {
+        Some(port) => format!("{}:{port}", public.host_str().unwrap_or_default()),
+        None => public.host_str().unwrap_or_default().to_owned(),
+    };
     request
         .headers()
         .get(header::REFERER)
@@ -257,7 +276,7 @@ fn form_page(request: &Request) -> String {
                 Some(port) => format!("{}:{port}", r.host_str().unwrap_or_default()),
                 None => r.host_str().unwrap_or_default().to_owned(),
             };
-            host == Some(authority.as_str())
+            host == Some(authority.as_str()) || authority == public_authority
         })
         .and_then(|r| session::safe_next(Some(&r[url::Position::BeforePath..])))
         .unwrap_or_else(|| request.uri().path().to_owned())

@@ -1,7 +1,8 @@
 //! The public listener's connections: who may hold one, and for how long a request may take to
 //! arrive. `axum::serve` keeps a connection open for as long as its client likes, so one client
 //! with a thousand half-sent requests could hold every file descriptor (slowloris); here each
-//! connection must deliver its request headers within `header_read_timeout`, each address may
+//! connection must deliver its request headers within `header_read_timeout`, each address (an
+//! IPv6 address counts by its /64) may
 //! hold `max_per_address` connections (a trusted proxy, which carries everyone's, is not capped
 //! alone) and the process `max_total`. A connection over a cap is
 //! closed at once. Slow bodies are bounded by the request timeout of the middleware.
@@ -85,8 +86,12 @@ impl Drop for Slot {
     }
 }
 
+/// How long shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Serve `app` on `listener` until `shutdown`, then stop accepting and let requests in flight
-/// finish (idle connections close at once).
+/// finish, for at most `SHUTDOWN_GRACE` (idle keep-alive connections close at once; one still
+/// sending its headers within its header timeout).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -116,7 +121,8 @@ pub async fn serve(
             }
         };
         let shared = trusted_proxies.contains(peer.ip());
-        let Some(slot) = Slot::take(&census, peer.ip(), shared, &limits) else {
+        let network = domain::client_address::network(peer.ip());
+        let Some(slot) = Slot::take(&census, network, shared, &limits) else {
             metrics::counter!("partnerhub_connections_refused_total").increment(1);
             drop(stream);
             continue;
@@ -140,6 +146,13 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Requests in flight finish; a client that never reads its answer does not hold the
+    // shutdown up for longer than this.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace; closing them");
+    }
     Ok(())
 }

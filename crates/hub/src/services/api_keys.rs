@@ -344,6 +344,16 @@ pub async fn issue_token(
         let mut tx = state.db.begin_write().await?;
         store::api_keys::create_token(&mut *tx, &token.hash(), &user.id, now, now + TOKEN_TTL_MS)
             .await?;
+        // An integration that signs in from here is known here, as a person's browser is:
+        // strangers' guesses never slow its token requests down.
+        store::sessions::remember_address(
+            &mut *tx,
+            store::sessions::SessionKind::User,
+            user.id.as_str(),
+            &meta.ip,
+            now,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(token.expose().to_owned())

@@ -33,92 +33,116 @@ pub struct Login {
     pub subject_id: String,
 }
 
-/// What the login throttles count one attempt against.
+/// What the login throttles count one attempt against. Every attempt is counted as a failure
+/// the moment it passes the throttles (under their locks) and taken back if the password was
+/// right: a burst of parallel attempts gets no more tries than the same attempts one by one.
 struct Attempt {
     kind: SessionKind,
     account: String,
     account_and_ip: String,
     ip: String,
     address: String,
+    /// When it was counted.
+    at: i64,
 }
 
 impl Attempt {
-    fn new(kind: SessionKind, email: &str, meta: &ClientMeta) -> Self {
+    fn new(state: &AppState, kind: SessionKind, email: &str, meta: &ClientMeta) -> Self {
         let account = format!("{}:{}", kind.as_str(), email.trim().to_lowercase());
+        let network = domain::client_address::network_key(&meta.ip);
         Self {
             kind,
-            account_and_ip: format!("{account} {}", meta.ip),
+            account_and_ip: format!("{account} {network}"),
             account,
-            ip: format!("{}:{}", kind.as_str(), meta.ip),
+            ip: format!("{}:{network}", kind.as_str()),
             address: meta.ip.clone(),
+            at: state.now_ms(),
         }
     }
 
     /// Limits that only this address can run into: its failures on this account (a lock), and
-    /// its failures on all accounts together.
-    fn check_address(&self, state: &AppState) -> Result<(), LoginError> {
-        let now = state.now_ms();
+    /// its failures on all accounts together. Counts the attempt when both allow it.
+    fn reserve_address(&self, state: &AppState) -> Result<(), LoginError> {
         let t = &state.login_throttle;
+        let (Ok(mut pair), Ok(mut ip)) = (t.per_account_and_ip.lock(), t.per_ip.lock()) else {
+            return Err(LoginError::Failed(AppError::Internal(anyhow::anyhow!(
+                "login throttle poisoned"
+            ))));
+        };
         let waits = [
-            t.per_account_and_ip
-                .lock()
-                .ok()
-                .and_then(|g| g.check(&self.account_and_ip, now).err()),
-            t.per_ip
-                .lock()
-                .ok()
-                .and_then(|g| g.check(&self.ip, now).err()),
+            pair.check(&self.account_and_ip, self.at).err(),
+            ip.check(&self.ip, self.at).err(),
         ];
-        match waits.iter().flatten().map(|w| w.seconds).max() {
-            None => Ok(()),
-            Some(seconds) => Err(LoginError::Throttled(seconds)),
+        if let Some(seconds) = waits.iter().flatten().map(|w| w.seconds).max() {
+            return Err(LoginError::Throttled(seconds));
         }
+        pair.record_failure(&self.account_and_ip, self.at);
+        ip.record_failure(&self.ip, self.at);
+        Ok(())
     }
 
     /// The account's failures from every address slow it down, and never for an address its
-    /// person has signed in from before: otherwise anyone could keep the owner out.
-    async fn check_account(
+    /// person has signed in from before: otherwise anyone could keep the owner out. Counts the
+    /// attempt when it may go on.
+    async fn reserve_account(
         &self,
         state: &AppState,
         subject: Option<&str>,
     ) -> Result<(), LoginError> {
-        let wait = state
-            .login_throttle
-            .per_account
-            .lock()
-            .ok()
-            .and_then(|g| g.check(&self.account, state.now_ms()).err());
-        let Some(wait) = wait else {
+        let slowed = {
+            let Ok(mut g) = state.login_throttle.per_account.lock() else {
+                return Err(LoginError::Failed(AppError::Internal(anyhow::anyhow!(
+                    "login throttle poisoned"
+                ))));
+            };
+            match g.check(&self.account, self.at) {
+                Ok(()) => {
+                    g.record_failure(&self.account, self.at);
+                    None
+                }
+                Err(wait) => Some(wait),
+            }
+        };
+        let Some(wait) = slowed else {
             return Ok(());
         };
         if let Some(subject) = subject
             && store::sessions::is_known_address(state.db.pool(), self.kind, subject, &self.address)
                 .await?
         {
+            if let Ok(mut g) = state.login_throttle.per_account.lock() {
+                g.record_failure(&self.account, self.at);
+            }
             return Ok(());
         }
+        self.release_address(state);
         Err(LoginError::Throttled(wait.seconds))
     }
 
-    fn record_failure(&self, state: &AppState) {
-        let now = state.now_ms();
+    /// Take back what `reserve_address` counted (the attempt never got to the password).
+    fn release_address(&self, state: &AppState) {
         let t = &state.login_throttle;
         if let Ok(mut g) = t.per_account_and_ip.lock() {
-            g.record_failure(&self.account_and_ip, now);
+            g.forget(&self.account_and_ip, self.at);
         }
         if let Ok(mut g) = t.per_ip.lock() {
-            g.record_failure(&self.ip, now);
-        }
-        if let Ok(mut g) = t.per_account.lock() {
-            g.record_failure(&self.account, now);
+            g.forget(&self.ip, self.at);
         }
     }
 
-    /// Forgets this address's failures on the account. Strangers' failures elsewhere keep
-    /// slowing the account down until they age out: one sign-in must not reopen it to them.
+    /// The password was right: the attempt is no failure, and this address's earlier failures
+    /// on the account are forgotten. Strangers' failures elsewhere keep slowing the account
+    /// down until they age out: one sign-in must not reopen it to them.
     fn record_success(&self, state: &AppState) {
-        if let Ok(mut g) = state.login_throttle.per_account_and_ip.lock() {
+        let t = &state.login_throttle;
+        if let Ok(mut g) = t.per_account_and_ip.lock() {
             g.clear(&self.account_and_ip);
+        }
+        if let Ok(mut g) = t.per_ip.lock() {
+            g.forget(&self.ip, self.at);
+        }
+        if let Ok(mut g) = t.per_account.lock() {
+            g.forget(&self.account, self.at);
         }
     }
 }
@@ -175,21 +199,20 @@ pub async fn check_user(
     password: &str,
     meta: &ClientMeta,
 ) -> Result<store::users::User, LoginError> {
-    let attempt = Attempt::new(SessionKind::User, email, meta);
-    attempt.check_address(state)?;
+    let attempt = Attempt::new(state, SessionKind::User, email, meta);
+    attempt.reserve_address(state)?;
     let credentials = match Email::parse(email) {
         Ok(email) => store::users::credentials_by_email(state.db.pool(), &email).await?,
         Err(_) => None,
     };
     attempt
-        .check_account(state, credentials.as_ref().map(|c| c.user.id.as_str()))
+        .reserve_account(state, credentials.as_ref().map(|c| c.user.id.as_str()))
         .await?;
     let stored = credentials
         .as_ref()
         .and_then(|c| c.password_hash.as_deref());
     let ok = passwords::verify(password, stored).await;
     let Some(credentials) = credentials.filter(|_| ok) else {
-        attempt.record_failure(state);
         return Err(LoginError::Invalid);
     };
     attempt.record_success(state);
@@ -234,18 +257,17 @@ pub async fn login_staff(
     password: &str,
     meta: &ClientMeta,
 ) -> Result<Login, LoginError> {
-    let attempt = Attempt::new(SessionKind::Staff, email, meta);
-    attempt.check_address(state)?;
+    let attempt = Attempt::new(state, SessionKind::Staff, email, meta);
+    attempt.reserve_address(state)?;
     let found = match Email::parse(email) {
         Ok(email) => store::staff::credentials_by_email(state.db.pool(), &email).await?,
         Err(_) => None,
     };
     attempt
-        .check_account(state, found.as_ref().map(|(staff, _)| staff.id.as_str()))
+        .reserve_account(state, found.as_ref().map(|(staff, _)| staff.id.as_str()))
         .await?;
     let ok = passwords::verify(password, found.as_ref().map(|(_, hash)| hash.as_str())).await;
     let Some((staff, _)) = found.filter(|_| ok) else {
-        attempt.record_failure(state);
         return Err(LoginError::Invalid);
     };
     attempt.record_success(state);
@@ -389,13 +411,12 @@ pub async fn change_password(
     new: &NewPassword,
     meta: &ClientMeta,
 ) -> Result<u64, LoginError> {
-    let attempt = Attempt::new(SessionKind::User, user.email.as_str(), meta);
-    attempt.check_address(state)?;
+    let attempt = Attempt::new(state, SessionKind::User, user.email.as_str(), meta);
+    attempt.reserve_address(state)?;
     let stored = store::users::credentials_by_email(state.db.pool(), &user.email)
         .await?
         .and_then(|c| c.password_hash);
     if !passwords::verify(current, stored.as_deref()).await {
-        attempt.record_failure(state);
         return Err(LoginError::Invalid);
     }
     attempt.record_success(state);

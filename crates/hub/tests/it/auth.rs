@@ -575,3 +575,33 @@ async fn a_person_changes_their_password_and_their_other_sessions_end() {
     })
     .await;
 }
+
+/// A burst of parallel guesses gets no more tries than the same guesses one by one: each
+/// attempt is counted before its password is checked.
+#[tokio::test]
+async fn parallel_guesses_get_no_more_tries_than_sequential_ones() {
+    for_each_backend(|app| async move {
+        seeded(&app).await;
+        let mut burst = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let request = app
+                .client_from("127.0.0.9")
+                .post(app.link("/login"))
+                .form(&[
+                    ("email", "owner@demo.test"),
+                    ("password", "a parallel guess"),
+                ]);
+            burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
+        }
+        let mut checked = 0;
+        while let Some(status) = burst.join_next().await {
+            match status.unwrap() {
+                401 => checked += 1,
+                429 => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(checked, 5, "passwords checked for 20 parallel guesses");
+    })
+    .await;
+}
