@@ -134,15 +134,21 @@ impl Attempt {
     /// on the account are forgotten. Strangers' failures elsewhere keep slowing the account
     /// down until they age out: one sign-in must not reopen it to them.
     fn record_success(&self, state: &AppState) {
+        self.address_success(state);
+        if let Ok(mut g) = state.login_throttle.per_account.lock() {
+            g.forget(&self.account, self.at);
+        }
+    }
+
+    /// `record_success` for an attempt that `reserve_address` alone counted (a signed-in
+    /// person confirming their password), so nothing is taken back from the account's count.
+    fn address_success(&self, state: &AppState) {
         let t = &state.login_throttle;
         if let Ok(mut g) = t.per_account_and_ip.lock() {
             g.clear(&self.account_and_ip);
         }
         if let Ok(mut g) = t.per_ip.lock() {
             g.forget(&self.ip, self.at);
-        }
-        if let Ok(mut g) = t.per_account.lock() {
-            g.forget(&self.account, self.at);
         }
     }
 }
@@ -419,7 +425,7 @@ pub async fn change_password(
     if !passwords::verify(current, stored.as_deref()).await {
         return Err(LoginError::Invalid);
     }
-    attempt.record_success(state);
+    attempt.address_success(state);
     let hash = passwords::hash(new.expose())
         .await
         .map_err(|e| LoginError::Failed(e.into()))?;
