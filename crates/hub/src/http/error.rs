@@ -78,22 +78,28 @@ pub fn api_envelope(
     (status, axum::Json(body)).into_response()
 }
 
+/// The sentence a developer reads for `err`: a page's wording, except where the API's own
+/// terms say more (how to authenticate, which content type, the body limit). Also used for the
+/// router's own answers (`api::envelope_errors`).
+pub fn api_message(err: &AppError) -> String {
+    match err {
+        AppError::Unauthenticated => API_AUTHENTICATE.to_owned(),
+        AppError::UnsupportedMediaType => {
+            "Send the body as JSON, with Content-Type: application/json.".to_owned()
+        }
+        AppError::PayloadTooLarge => format!(
+            "The request body is larger than the {} KB the API accepts.",
+            crate::http::BODY_LIMIT / 1024
+        ),
+        other => other.public_message(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
         err.log();
-        let message = match &err {
-            AppError::Unauthenticated => API_AUTHENTICATE.to_owned(),
-            AppError::UnsupportedMediaType => {
-                "Send the body as JSON, with Content-Type: application/json.".to_owned()
-            }
-            AppError::PayloadTooLarge => format!(
-                "The request body is larger than the {} KB the API accepts.",
-                crate::http::BODY_LIMIT / 1024
-            ),
-            other => other.public_message(),
-        };
-        let mut response = api_envelope(err.status(), &message, err.details());
+        let mut response = api_envelope(err.status(), &api_message(&err), err.details());
         if let AppError::RateLimited { retry_after_secs } = err {
             set_retry_after(&mut response, retry_after_secs);
         }

@@ -9,7 +9,7 @@ pub mod json;
 mod partners;
 
 use crate::error::AppError;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, api_message};
 use crate::http::routes::{Route, Routes};
 use crate::state::AppState;
 use axum::http::{HeaderValue, Method, header};
@@ -238,8 +238,8 @@ pub async fn envelope_errors(
     };
     let allow = parts.headers.get(header::ALLOW).cloned();
     let message = match status.as_u16() {
-        401 => crate::http::error::API_AUTHENTICATE.to_owned(),
-        404 => AppError::NotFound.public_message(),
+        401 => api_message(&AppError::Unauthenticated),
+        404 => api_message(&AppError::NotFound),
         405 => match allow.as_ref().and_then(|v| v.to_str().ok()) {
             Some(allowed) if !allowed.is_empty() => {
                 format!("{method} is not allowed here; this path accepts {allowed}.")
@@ -247,11 +247,8 @@ pub async fn envelope_errors(
             _ => format!("{method} is not allowed here."),
         },
         408 => "The request took too long and was stopped; nothing was changed.".to_owned(),
-        413 => format!(
-            "The request body is larger than the {} KB the API accepts.",
-            crate::http::BODY_LIMIT / 1024
-        ),
-        415 => "Send the body as JSON, with Content-Type: application/json.".to_owned(),
+        413 => api_message(&AppError::PayloadTooLarge),
+        415 => api_message(&AppError::UnsupportedMediaType),
         500 => format!(
             "{} Reference: {}.",
             AppError::Internal(anyhow::anyhow!("")).public_message(),
