@@ -19,8 +19,42 @@ pub fn next_month_start_ms(now_ms: i64) -> i64 {
         .unwrap_or(now_ms)
 }
 
+/// The first millisecond of a UTC day written `YYYY-MM-DD`; `None` for anything else.
+pub fn day_start_ms(input: &str) -> Option<i64> {
+    let mut parts = input.trim().splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    let date = Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+/// The first millisecond of the UTC day `ms` falls in.
+pub fn day_floor_ms(ms: i64) -> i64 {
+    ms - ms.rem_euclid(86_400_000)
+}
+
+/// The first millisecond of the UTC month `ms` falls in.
+pub fn month_floor_ms(ms: i64) -> i64 {
+    let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return ms;
+    };
+    Date::from_calendar_date(at.year(), at.month(), 1)
+        .map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
+        .unwrap_or(ms)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn days_parse_and_floor() {
+        assert_eq!(day_start_ms("2026-12-01"), Some(DEC_1));
+        assert_eq!(day_start_ms("2026-13-01"), None);
+        assert_eq!(day_start_ms("yesterday"), None);
+        assert_eq!(month_floor_ms(NOV_25), 1_793_491_200_000);
+        assert_eq!(day_floor_ms(NOV_25), 1_795_564_800_000);
+    }
+
     use super::*;
 
     /// 2026-11-25 09:00 UTC.

@@ -28,6 +28,8 @@ wire_enum!(
         MessagingPaused => "messaging_paused", "Messaging paused";
         MessagingResumed => "messaging_resumed", "Messaging resumed";
         InvoiceIssued => "invoice_issued", "Invoice issued";
+        /// A message template was approved or rejected.
+        TemplateStatusChanged => "template_status_changed", "Template status changed";
         /// Sent by the **Test** button on the Integration tab.
         Test => "test", "Test";
     }
@@ -126,6 +128,7 @@ mod tests {
                 "messaging_paused",
                 "messaging_resumed",
                 "invoice_issued",
+                "template_status_changed",
                 "test",
             ]
         );

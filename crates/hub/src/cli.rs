@@ -46,6 +46,78 @@ pub enum Command {
         #[command(subcommand)]
         command: PartnerCommand,
     },
+    /// Recompute every balance and hash chain of the ledger; exits non-zero, naming the account,
+    /// on any difference.
+    CheckLedger(ServeArgs),
+    /// Billing of partners (staff).
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+    /// Rate card versions (staff).
+    RateCard {
+        #[command(subcommand)]
+        command: RateCardCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillingCommand {
+    /// Turn billing on for a partner: its numbers stop sending at a zero balance.
+    Enable {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        partner: String,
+        /// Also mark the partner eligible for authentication-international rates.
+        #[arg(long, default_value_t = false)]
+        auth_international: bool,
+    },
+    /// Credit (positive) or debit (negative) a balance, with a reason for the audit log.
+    Adjust {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        partner: String,
+        /// A Direct-Payment client's balance instead of the partner's.
+        #[arg(long)]
+        client: Option<String>,
+        /// In the partner's currency, e.g. 25.00 or -3.50.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RateCardCommand {
+    /// Load a CSV (market,marketing,utility,authentication,authentication_international) as the
+    /// next version of its currency.
+    Import {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        currency: String,
+        /// YYYY-MM-DD (UTC).
+        #[arg(long)]
+        effective_from: String,
+    },
+    /// Make a card in another currency from the USD card in force, at a conversion rate.
+    Derive {
+        #[command(flatten)]
+        serve: ServeArgs,
+        #[arg(long)]
+        currency: String,
+        /// Units of the new currency per US dollar, e.g. 0.92.
+        #[arg(long)]
+        fx: String,
+        /// YYYY-MM-DD (UTC).
+        #[arg(long)]
+        effective_from: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -43,6 +43,8 @@ pub enum StartError {
     WhatsApp(String),
     #[error("webhook client: {0}")]
     Webhooks(String),
+    #[error("cannot load the shipped rate card: {0}")]
+    RateCard(String),
     #[error("mail: {0}")]
     Mail(#[from] providers::mail::MailError),
     #[error("cannot listen on {addr}")]
@@ -104,14 +106,14 @@ pub async fn build_state_on(
     let webhook_client = providers::webhook_client::WebhookClient::new(&config)
         .map_err(|e| StartError::Webhooks(e.to_string()))?;
     http::ops::prometheus();
-    Ok(AppState::new(
-        db,
-        config,
-        clock,
-        mailer,
-        whatsapp,
-        webhook_client,
-    ))
+    let state = AppState::new(db, config, clock, mailer, whatsapp, webhook_client);
+    match services::billing::ensure_shipped_card(&state).await {
+        Ok(()) => {}
+        // Another instance loaded it at the same moment.
+        Err(error::AppError::Conflict(_)) => {}
+        Err(e) => return Err(StartError::RateCard(e.to_string())),
+    }
+    Ok(state)
 }
 
 fn whatsapp_provider(config: &Config) -> Result<Arc<dyn WhatsAppProvider>, StartError> {

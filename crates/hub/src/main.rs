@@ -4,7 +4,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use hub::cli::{Cli, Command, PartnerCommand, ServeArgs, StaffCommand};
+use hub::cli::{
+    BillingCommand, Cli, Command, PartnerCommand, RateCardCommand, ServeArgs, StaffCommand,
+};
 use hub::clock::{Clock, SystemClock};
 use hub::config::Config;
 use hub::config::LogFormat;
@@ -181,6 +183,152 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "Owner invitation link (valid 7 days): {}",
                 created.invitation_link
+            );
+            Ok(())
+        }
+        Command::CheckLedger(args) => {
+            let state = state_for(&args).await?;
+            let found = hub::services::billing::check_ledger(&state)
+                .await
+                .map_err(app_error)?;
+            if found.is_empty() {
+                println!(
+                    "The ledger holds: every balance is the sum of its entries and every chain is intact."
+                );
+                return Ok(());
+            }
+            for d in &found {
+                eprintln!(
+                    "account {} of partner {}: {}",
+                    d.account_id, d.partner_id, d.problem
+                );
+            }
+            anyhow::bail!(
+                "the ledger does not hold: {} account(s) differ",
+                found.len()
+            )
+        }
+        Command::Billing { command } => billing(command).await,
+        Command::RateCard { command } => rate_card(command).await,
+    }
+}
+
+fn partner_id(input: &str) -> anyhow::Result<domain::PartnerId> {
+    domain::PartnerId::parse(input.trim())
+        .map_err(|_| anyhow::anyhow!("--partner: {input:?} is not a partner id (like a1B2c3PA)"))
+}
+
+fn day(input: &str) -> anyhow::Result<i64> {
+    domain::calendar::day_start_ms(input)
+        .ok_or_else(|| anyhow::anyhow!("--effective-from: {input:?} is not a date like 2026-01-01"))
+}
+
+async fn billing(command: BillingCommand) -> anyhow::Result<()> {
+    match command {
+        BillingCommand::Enable {
+            serve,
+            partner,
+            auth_international,
+        } => {
+            let partner = partner_id(&partner)?;
+            let state = state_for(&serve).await?;
+            hub::services::billing::enable(&state, &partner, &Actor::System)
+                .await
+                .map_err(app_error)?;
+            if auth_international {
+                hub::services::billing::set_auth_international(
+                    &state,
+                    &partner,
+                    true,
+                    &Actor::System,
+                )
+                .await
+                .map_err(app_error)?;
+            }
+            println!(
+                "Billing is on for {partner}: its numbers send only while its balance is above 0."
+            );
+            Ok(())
+        }
+        BillingCommand::Adjust {
+            serve,
+            partner,
+            client,
+            amount,
+            reason,
+        } => {
+            let partner = partner_id(&partner)?;
+            let amount = domain::Micros::parse_major(&amount)
+                .map_err(|e| anyhow::anyhow!("--amount: {amount:?} {e}"))?;
+            let holder = match client {
+                None => store::billing::Holder::Partner,
+                Some(c) => store::billing::Holder::Client(
+                    domain::ClientId::parse(c.trim())
+                        .map_err(|_| anyhow::anyhow!("--client: {c:?} is not a client id"))?,
+                ),
+            };
+            let state = state_for(&serve).await?;
+            let balance = hub::services::billing::adjust(
+                &state,
+                &partner,
+                &holder,
+                amount,
+                &reason,
+                &Actor::System,
+            )
+            .await
+            .map_err(app_error)?;
+            println!("Adjusted by {amount}; the balance is now {balance}.");
+            Ok(())
+        }
+    }
+}
+
+async fn rate_card(command: RateCardCommand) -> anyhow::Result<()> {
+    match command {
+        RateCardCommand::Import {
+            serve,
+            file,
+            currency,
+            effective_from,
+        } => {
+            let currency = domain::Currency::parse(&currency)?;
+            let effective = day(&effective_from)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let state = state_for(&serve).await?;
+            let source = format!("imported from {}", file.display());
+            let version =
+                hub::services::billing::import_card(&state, &text, currency, effective, &source)
+                    .await
+                    .map_err(app_error)?;
+            println!(
+                "Rate card {} version {} takes effect on {effective_from}.",
+                currency.as_str().to_uppercase(),
+                version.version
+            );
+            Ok(())
+        }
+        RateCardCommand::Derive {
+            serve,
+            currency,
+            fx,
+            effective_from,
+        } => {
+            let currency = domain::Currency::parse(&currency)?;
+            let effective = day(&effective_from)?;
+            let fx_ppm = domain::Micros::parse_major(&fx)
+                .map_err(|e| anyhow::anyhow!("--fx: {fx:?} {e}"))?
+                .get();
+            let state = state_for(&serve).await?;
+            let version = hub::services::billing::derive_card(&state, currency, fx_ppm, effective)
+                .await
+                .map_err(app_error)?;
+            println!(
+                "Rate card {} version {} ({}) takes effect on {effective_from}.",
+                currency.as_str().to_uppercase(),
+                version.version,
+                version.source
             );
             Ok(())
         }

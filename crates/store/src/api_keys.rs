@@ -287,3 +287,33 @@ pub async fn token_user<'e>(
     .map(|id| parse_column("api_tokens.user_id", &id, UserId::parse))
     .transpose()
 }
+
+/// What a live messaging key (`D360-API-KEY`) names.
+#[derive(Clone, Debug)]
+pub struct MessagingKey {
+    pub id: ApiKeyId,
+    pub partner_id: PartnerId,
+    pub channel_id: ChannelId,
+}
+
+/// The live messaging key with this digest, whoever owns it: the key alone names its number.
+pub async fn messaging_key_by_hash<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    hash: &TokenHash,
+) -> Result<Option<MessagingKey>, StoreError> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT id, partner_id, channel_id FROM channel_api_keys
+          WHERE key_hash = $1 AND revoked_ms IS NULL",
+    )
+    .bind(hash.as_str())
+    .fetch_optional(ex)
+    .await?;
+    row.map(|(id, partner, channel)| {
+        Ok(MessagingKey {
+            id: parse_column("channel_api_keys.id", &id, ApiKeyId::parse)?,
+            partner_id: parse_column("channel_api_keys.partner_id", &partner, PartnerId::parse)?,
+            channel_id: parse_column("channel_api_keys.channel_id", &channel, ChannelId::parse)?,
+        })
+    })
+    .transpose()
+}

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod billing;
 pub mod channels;
 pub mod client_users;
 pub mod clients;
@@ -17,14 +18,17 @@ pub mod invitations;
 pub mod jobs;
 pub mod logos;
 pub mod mail;
+pub mod messages;
 pub mod notifications;
 pub mod partner_changes;
 pub mod partners;
 pub mod password_resets;
+pub mod rate_cards;
 mod search_stats;
 pub mod select;
 pub mod sessions;
 pub mod staff;
+pub mod templates;
 pub mod users;
 pub mod wabas;
 pub mod webhooks;

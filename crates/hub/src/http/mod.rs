@@ -6,6 +6,7 @@ pub mod client_hub;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod messaging;
 pub mod migration;
 pub mod onboarding;
 pub mod ops;
@@ -80,6 +81,7 @@ pub fn routes() -> Routes {
         .get("/assets/{name}", assets::serve)
         .merge(docs::router())
         .merge(api::router())
+        .merge(messaging::router())
 }
 
 /// The public listener: `routes()` with the fallbacks and the middleware.
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .fallback_service(with_middleware(routes, &state))
         .layer(middleware::from_fn(api::envelope_errors))
+        .layer(middleware::from_fn(messaging::cloud_errors))
 }
 
 /// The admin listener: health and metrics without login, for operators' networks only.
@@ -163,7 +166,9 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         // The development webhook sink is a receiver for server-to-server POSTs (and exists only
         // in development mode).
         .with_insecure_bypass(|_, uri| {
-            uri.path().starts_with("/api/") || uri.path().starts_with("/dev/webhook-sink/")
+            uri.path().starts_with("/api/")
+                || uri.path().starts_with("/dev/webhook-sink/")
+                || messaging::is_messaging_path(uri.path())
         })
         .with_rejection_response(|_| {
             error_page(&AppError::Forbidden(CROSS_SITE_FORM.into()), None)
@@ -216,7 +221,10 @@ async fn pages_stay_at_their_url(
     next: Next,
 ) -> Response {
     const HEAD_END: &[u8] = b"</head>";
-    if request.method() != axum::http::Method::POST || request.uri().path().starts_with("/api/") {
+    if request.method() != axum::http::Method::POST
+        || request.uri().path().starts_with("/api/")
+        || messaging::is_messaging_path(request.uri().path())
+    {
         return next.run(request).await;
     }
     let page = form_page(&request, &public);

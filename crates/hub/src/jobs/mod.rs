@@ -9,6 +9,7 @@
 //! `STANDARD`.
 
 mod channel_progress;
+mod messaging;
 mod send_mail;
 mod sweep;
 pub mod webhook_dispatch;
@@ -156,6 +157,8 @@ static STANDARD: LazyLock<Registry> = LazyLock::new(|| {
         .with::<tasks::ChannelProgress>()
         .with::<tasks::ProcessCancellation>()
         .with::<PurgeExpired>()
+        .with::<tasks::MessageReports>()
+        .with::<tasks::TemplateReview>()
 });
 
 /// Delay before attempt `attempt + 1`: 30 s doubling per attempt, capped at an hour, ±20 %.

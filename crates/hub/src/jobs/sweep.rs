@@ -47,6 +47,7 @@ impl Job for PurgeExpired {
         let mut tx = state.db.begin_write().await?;
         let sessions = store::sessions::purge_expired(&mut *tx, now).await?;
         store::sessions::forget_addresses_before(&mut *tx, now - KEEP_ADDRESSES_MS).await?;
+        store::messages::purge_expired(&mut tx, now).await?;
         tx.commit().await?;
         let jobs = store::jobs::purge_done(&state.db, now - KEEP_DONE_MS).await?;
         if sessions + jobs > 0 {

@@ -49,3 +49,22 @@ pub async fn enqueue<P: JobPayload>(
         .await?
         .is_some())
 }
+
+/// Settle the messages the sandbox has had long enough (one job per second of sends).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct MessageReports {}
+
+impl JobPayload for MessageReports {
+    const KIND: &'static str = "message_reports";
+}
+
+/// Let the provider decide on a submitted template.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TemplateReview {
+    pub partner_id: PartnerId,
+    pub template_id: String,
+}
+
+impl JobPayload for TemplateReview {
+    const KIND: &'static str = "template_review";
+}

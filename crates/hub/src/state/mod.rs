@@ -3,6 +3,7 @@
 
 pub mod dev_sink;
 pub mod key_cache;
+pub mod rate_cache;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub struct Inner {
     pub webhooks_wakeup: Notify,
     /// What the development-mode webhook sink received (empty outside development mode).
     pub dev_sink: dev_sink::DevSink,
+    /// The rate cards, re-read every few seconds.
+    pub rate_cards: rate_cache::RateCache,
 }
 
 /// Failed logins are limited per account and address together (a lock, which only that address
@@ -100,6 +103,7 @@ impl AppState {
             webhook_client,
             webhooks_wakeup: Notify::new(),
             dev_sink: dev_sink::DevSink::default(),
+            rate_cards: rate_cache::RateCache::default(),
         }))
     }
 

@@ -18,6 +18,7 @@ mod integration_browser;
 mod jobs;
 mod layers;
 mod mail_smtp;
+mod messaging;
 mod migration;
 mod migration_browser;
 mod onboarding;

@@ -5,8 +5,8 @@
 //! and `ProviderError::Unavailable` (try again later), and the access token never leaves it.
 
 use super::{
-    CodeCheck, NumberAdded, NumberFacts, ProviderError, ProviderFuture, WabaCreated,
-    WhatsAppProvider,
+    CodeCheck, MessageAccepted, NumberAdded, NumberFacts, ProviderError, ProviderFuture,
+    WabaCreated, WhatsAppProvider,
 };
 use domain::{MessagingLimit, PhoneNumber, QualityRating, VerificationMethod};
 use rand::Rng;
@@ -470,6 +470,35 @@ impl WhatsAppProvider for CloudApi {
         })
     }
 
+    fn send_message<'a>(
+        &'a self,
+        number_id: &'a str,
+        body: &'a serde_json::Value,
+    ) -> ProviderFuture<'a, MessageAccepted> {
+        Box::pin(async move {
+            let number_id = graph_id("number id", number_id)?;
+            let answer: SentAnswer = self
+                .call(
+                    "sending a message",
+                    self.client
+                        .post(self.url(&format!("{number_id}/messages")))
+                        .json(body),
+                )
+                .await
+                .map_err(|f| f.error)?;
+            let provider_id = answer
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or_else(|| {
+                    self.rejected("the WhatsApp Cloud API returned no message id".into())
+                        .error
+                })?;
+            Ok(MessageAccepted { provider_id })
+        })
+    }
+
     fn number_facts<'a>(&'a self, number_id: &'a str) -> ProviderFuture<'a, NumberFacts> {
         Box::pin(async move {
             let number_id = graph_id("number id", number_id)?;
@@ -520,6 +549,18 @@ impl CloudApi {
 
 /// A failed call. The Graph error code rides along because one caller treats a specific code
 /// (a wrong verification code) as an answer rather than an error.
+/// Graph's answer to `POST /{phone-number-id}/messages`.
+#[derive(serde::Deserialize)]
+struct SentAnswer {
+    #[serde(default)]
+    messages: Vec<SentId>,
+}
+
+#[derive(serde::Deserialize)]
+struct SentId {
+    id: String,
+}
+
 #[derive(Debug)]
 struct Failure {
     error: ProviderError,

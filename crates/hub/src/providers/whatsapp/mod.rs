@@ -48,6 +48,27 @@ pub struct NumberFacts {
     pub messaging_limit: MessagingLimit,
 }
 
+/// A message the provider took for delivery.
+#[derive(Clone, Debug)]
+pub struct MessageAccepted {
+    /// The provider's id for it (Meta's `wamid.…`).
+    pub provider_id: String,
+}
+
+/// What became of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    Delivered,
+    Failed { code: i64, title: String },
+}
+
+/// The provider's decision on a submitted template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateDecision {
+    Approved,
+    Rejected { reason: String },
+}
+
 pub trait WhatsAppProvider: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &'static str;
 
@@ -81,4 +102,27 @@ pub trait WhatsAppProvider: Send + Sync + std::fmt::Debug {
     fn register<'a>(&'a self, number_id: &'a str) -> ProviderFuture<'a, ()>;
 
     fn number_facts<'a>(&'a self, number_id: &'a str) -> ProviderFuture<'a, NumberFacts>;
+
+    /// Send a Cloud API message body from the number.
+    fn send_message<'a>(
+        &'a self,
+        number_id: &'a str,
+        body: &'a serde_json::Value,
+    ) -> ProviderFuture<'a, MessageAccepted>;
+
+    /// The sandbox's report on a message to `to` (E.164 digits); `None` for a real provider,
+    /// which reports through its own webhooks.
+    fn simulated_report(&self, _to: &str) -> Option<Report> {
+        None
+    }
+
+    /// The sandbox's decision on a submitted template; `None` for a real provider.
+    fn simulated_template_decision(&self, _name: &str) -> Option<TemplateDecision> {
+        None
+    }
+
+    /// Whether inbound messages can be simulated (`POST /v1/sandbox/inbound`).
+    fn simulates_inbound(&self) -> bool {
+        false
+    }
 }

@@ -3,11 +3,16 @@
 //! that matters (statuses, attempts, timing) lives in our own tables and jobs, exactly as it does
 //! with the real provider.
 
-use super::{CodeCheck, NumberAdded, NumberFacts, ProviderFuture, WabaCreated, WhatsAppProvider};
+use super::{
+    CodeCheck, MessageAccepted, NumberAdded, NumberFacts, ProviderFuture, Report, TemplateDecision,
+    WabaCreated, WhatsAppProvider,
+};
 use domain::{MessagingLimit, PhoneNumber, QualityRating, VerificationMethod};
 use rand::Rng;
 
 pub const SANDBOX_CODE: &str = "000000";
+/// Meta's error code for a message that cannot be delivered.
+pub const UNDELIVERABLE: i64 = 131_026;
 
 #[derive(Debug, Default)]
 pub struct Sandbox {
@@ -83,5 +88,46 @@ impl WhatsAppProvider for Sandbox {
                 messaging_limit: MessagingLimit::Tier1K,
             })
         })
+    }
+
+    fn send_message<'a>(
+        &'a self,
+        _number_id: &'a str,
+        _body: &'a serde_json::Value,
+    ) -> ProviderFuture<'a, MessageAccepted> {
+        Box::pin(async move {
+            Ok(MessageAccepted {
+                provider_id: format!("wamid.sandbox.{}", meta_like_id()),
+            })
+        })
+    }
+
+    /// Numbers ending in 0000 cannot be reached (Meta's 131026); the rest are delivered.
+    fn simulated_report(&self, to: &str) -> Option<Report> {
+        Some(if to.ends_with("0000") {
+            Report::Failed {
+                code: UNDELIVERABLE,
+                title: "Message undeliverable".into(),
+            }
+        } else {
+            Report::Delivered
+        })
+    }
+
+    /// Names containing `reject` are rejected, so the rejected path can be tried.
+    fn simulated_template_decision(&self, name: &str) -> Option<TemplateDecision> {
+        Some(if name.contains("reject") {
+            TemplateDecision::Rejected {
+                reason:
+                    "INVALID_FORMAT: the sandbox rejects templates whose name contains \"reject\""
+                        .into(),
+            }
+        } else {
+            TemplateDecision::Approved
+        })
+    }
+
+    fn simulates_inbound(&self) -> bool {
+        true
     }
 }

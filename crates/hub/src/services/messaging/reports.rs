@@ -1,0 +1,138 @@
+//! The provider's reports on sent messages. `delivered` settles a message; `failed` refunds its
+//! charge with a `refund` entry keyed by the message id, so a second report refunds nothing.
+//! The sandbox reports on its own messages in batches (`report_due`).
+
+use crate::error::AppError;
+use crate::providers::whatsapp::Report;
+use crate::services::billing;
+use crate::services::tasks::MessageReports;
+use crate::state::AppState;
+use domain::PartnerId;
+use domain::ledger::EntryKind;
+use store::billing::{Gate, NewEntry};
+use store::jobs::Schedule;
+
+/// Messages settled per run; a longer backlog continues in the next run.
+const BATCH: i64 = 500;
+
+/// Mark a message failed and refund what it cost (once).
+pub async fn settle_failed(
+    state: &AppState,
+    partner: &PartnerId,
+    id: &str,
+    code: i64,
+    title: &str,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    failed_in(&mut tx, state, partner, id, code, title).await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    Ok(())
+}
+
+async fn failed_in(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    partner: &PartnerId,
+    id: &str,
+    code: i64,
+    title: &str,
+) -> Result<(), AppError> {
+    let now = state.now_ms();
+    if !store::messages::set_status(&mut *conn, partner, id, "failed", Some((code, title)), now)
+        .await?
+    {
+        return Ok(());
+    }
+    let Some(message) = store::messages::get(&mut *conn, partner, id).await? else {
+        return Ok(());
+    };
+    let Some(account_id) = &message.account_id else {
+        return Ok(());
+    };
+    if !message.price.is_positive() {
+        return Ok(());
+    }
+    let accounts = store::billing::accounts_of(&mut *conn, partner).await?;
+    let Some(account) = accounts.iter().find(|a| &a.id == account_id) else {
+        return Ok(());
+    };
+    let description = format!("refund: message {id} was not delivered ({title})");
+    billing::post_in(
+        conn,
+        state,
+        account,
+        &NewEntry {
+            amount: message.price,
+            kind: EntryKind::Refund,
+            reference: id,
+            description: &description,
+            idempotency_key: &format!("refund:{id}"),
+        },
+        Gate::Always,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Apply one report from the provider.
+pub async fn apply(
+    state: &AppState,
+    partner: &PartnerId,
+    id: &str,
+    report: &Report,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    apply_in(&mut tx, state, partner, id, report).await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    Ok(())
+}
+
+async fn apply_in(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    partner: &PartnerId,
+    id: &str,
+    report: &Report,
+) -> Result<(), AppError> {
+    let now = state.now_ms();
+    match report {
+        Report::Delivered => {
+            store::messages::set_status(&mut *conn, partner, id, "sent", None, now).await?;
+            store::messages::set_status(&mut *conn, partner, id, "delivered", None, now).await?;
+        }
+        Report::Failed { code, title } => failed_in(conn, state, partner, id, *code, title).await?,
+    }
+    Ok(())
+}
+
+/// The sandbox's reports on every message accepted at least its delay ago, in one transaction
+/// per batch. Returns how many messages were settled.
+pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
+    let now = state.now_ms();
+    let delay = state.config.whatsapp.sandbox_delay_ms;
+    let due = store::messages::awaiting_report(state.db.pool(), now - delay, BATCH).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = state.db.begin_write().await?;
+    for message in &due {
+        if let Some(report) = state.whatsapp.simulated_report(&message.recipient) {
+            apply_in(&mut tx, state, &message.partner_id, &message.id, &report).await?;
+        }
+    }
+    if i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH {
+        crate::services::tasks::enqueue(
+            &mut tx,
+            &MessageReports {},
+            &Schedule::once(now, format!("message_reports:more:{now}:{}", due.len())),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    state.jobs_wakeup.notify_one();
+    Ok(due.len())
+}

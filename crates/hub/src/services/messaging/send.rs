@@ -1,0 +1,315 @@
+//! `POST /messages`: validate, price, gate and debit in one transaction, then hand the message to
+//! the provider. The debit comes first so a balance can never be spent twice; a message the
+//! provider refuses at once is refunded in the same way a `failed` report refunds it.
+
+use super::{MessagingError, Sender};
+use crate::services::billing;
+use crate::services::tasks::{self, MessageReports};
+use crate::state::AppState;
+use domain::Micros;
+use domain::ledger::EntryKind;
+use domain::message::{Content, Outbound};
+use domain::pricing::{self, Category, Sending};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use store::billing::{Gate, NewEntry, Posted};
+use store::jobs::Schedule;
+use store::messages::KeptAnswer;
+
+/// What the API answers: a status and the exact JSON body (kept for a repeated key).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Longest `Idempotency-Key` kept.
+const MAX_KEY_CHARS: usize = 255;
+
+fn message_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..40)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("wamid.{tail}")
+}
+
+/// The paying account's refusal when its balance is at or below zero (billing on only).
+pub async fn balance_refusal(
+    state: &AppState,
+    sender: &Sender,
+) -> Result<Option<MessagingError>, MessagingError> {
+    let settings = store::billing::settings(state.db.pool(), &sender.partner.id).await?;
+    if settings.enabled_ms.is_none() {
+        return Ok(None);
+    }
+    let holder = billing::payer(&sender.partner, &sender.channel.client_id);
+    let balance = store::billing::account(state.db.pool(), &sender.partner.id, &holder)
+        .await?
+        .map_or(Micros::ZERO, |a| a.balance);
+    Ok((!balance.is_positive()).then(|| insufficient(state, sender, balance)))
+}
+
+fn insufficient(state: &AppState, sender: &Sender, balance: Micros) -> MessagingError {
+    MessagingError::InsufficientBalance {
+        balance,
+        currency: sender.partner.currency,
+        topup_url: billing::topup_url(state, &sender.partner.id),
+    }
+}
+
+/// Send one message. With an `Idempotency-Key`, the same body within 24 h answers the first
+/// result and sends and charges nothing again; another body is refused.
+pub async fn send(
+    state: &AppState,
+    sender: &Sender,
+    raw_body: &[u8],
+    idempotency_key: Option<&str>,
+) -> Result<Answer, MessagingError> {
+    let key = match idempotency_key.map(str::trim) {
+        None => None,
+        Some(k)
+            if k.is_empty()
+                || k.chars().count() > MAX_KEY_CHARS
+                || k.chars().any(char::is_control) =>
+        {
+            return Err(MessagingError::InvalidParameter(
+                domain::message::ParamError {
+                    field: "Idempotency-Key".into(),
+                    message: "must be 1 to 255 printable characters".into(),
+                },
+            ));
+        }
+        Some(k) => Some(k),
+    };
+    let body_hash = hex::encode(Sha256::digest(raw_body));
+    let now = state.now_ms();
+    if let Some(key) = key
+        && let Some(kept) = kept(state, sender, key, now).await?
+    {
+        return replay(kept, &body_hash);
+    }
+    let body: serde_json::Value = serde_json::from_slice(raw_body).map_err(|e| {
+        MessagingError::InvalidParameter(domain::message::ParamError {
+            field: "body".into(),
+            message: format!("is not valid JSON: {e}"),
+        })
+    })?;
+    let outbound = Outbound::parse(&body)?;
+    sender.can_send()?;
+    let (category, template_name) = match &outbound.content {
+        Content::Service { .. } => (Category::Service, None),
+        Content::Template { name, language } => {
+            let template = store::templates::find(
+                state.db.pool(),
+                &sender.partner.id,
+                &sender.channel.waba_id,
+                name.as_str(),
+                language.as_str(),
+            )
+            .await?
+            .ok_or_else(|| MessagingError::TemplateMissing {
+                name: name.as_str().into(),
+                language: language.as_str().into(),
+            })?;
+            if template.status != "approved" {
+                return Err(MessagingError::TemplateNotApproved {
+                    name: template.name,
+                    language: template.language,
+                    status: template.status,
+                });
+            }
+            (template.category, Some(template.name))
+        }
+    };
+    let destination = pricing::destination(outbound.to.as_str()).ok_or_else(|| {
+        MessagingError::InvalidParameter(domain::message::ParamError {
+            field: "to".into(),
+            message: "is not a valid phone number".into(),
+        })
+    })?;
+    let partner = &sender.partner;
+    let settings = store::billing::settings(state.db.pool(), &partner.id).await?;
+    let window_open = store::messages::window_open(
+        state.db.pool(),
+        &partner.id,
+        &sender.channel.id,
+        outbound.to.as_str(),
+        now,
+    )
+    .await?;
+    let cards = billing::rate_cards(state).await?;
+    let Some((version, card)) = cards.in_force(partner.currency, now) else {
+        return Err(MessagingError::NoRateCard(partner.currency));
+    };
+    let price = pricing::price(
+        card,
+        &Sending {
+            category,
+            destination: &destination,
+            window_open,
+            auth_international_eligible: settings.auth_international,
+            sender_country: pricing::country_of(sender.digits()),
+        },
+    )
+    .map_err(|_| MessagingError::WindowClosed)?;
+
+    let id = message_id();
+    let answer = Answer {
+        status: 200,
+        body: serde_json::json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": outbound.input, "wa_id": outbound.to.as_str()}],
+            "messages": [{"id": id}],
+        })
+        .to_string(),
+    };
+    let holder = billing::payer(partner, &sender.channel.client_id);
+    let mut tx = state.db.begin_write().await?;
+    let account = if settings.enabled_ms.is_some() {
+        let account =
+            store::billing::ensure_account(&mut tx, &partner.id, &holder, partner.currency, now)
+                .await?;
+        if !account.balance.is_positive() {
+            tx.rollback().await?;
+            return Err(insufficient(state, sender, account.balance));
+        }
+        Some(account)
+    } else {
+        None
+    };
+    if let Some(account) = &account
+        && price.billable()
+        && price.amount.is_positive()
+    {
+        let description = format!(
+            "{} message to {} ({})",
+            category.as_str(),
+            destination.market,
+            sender.channel.phone_number
+        );
+        let posted = billing::post_in(
+            &mut tx,
+            state,
+            account,
+            &NewEntry {
+                amount: price
+                    .amount
+                    .checked_neg()
+                    .map_err(|e| MessagingError::App(anyhow::Error::new(e).into()))?,
+                kind: EntryKind::Usage,
+                reference: &id,
+                description: &description,
+                idempotency_key: &format!("usage:{id}"),
+            },
+            Gate::WhilePositive,
+        )
+        .await?;
+        if let Posted::Refused { balance } = posted {
+            tx.rollback().await?;
+            return Err(insufficient(state, sender, balance));
+        }
+    }
+    store::messages::insert(
+        &mut tx,
+        &partner.id,
+        &store::messages::NewMessage {
+            id: &id,
+            client_id: &sender.channel.client_id,
+            channel_id: &sender.channel.id,
+            account_id: account.as_ref().map(|a| a.id.as_str()),
+            recipient: outbound.to.as_str(),
+            country: destination.iso2,
+            market: destination.market,
+            category,
+            pricing_type: price.pricing_type.as_str(),
+            price: if price.billable() {
+                price.amount
+            } else {
+                Micros::ZERO
+            },
+            currency: partner.currency.as_str(),
+            rate_card_id: Some(&version.id),
+            template_name: template_name.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    if let Some(key) = key {
+        let kept = KeptAnswer {
+            body_hash: body_hash.clone(),
+            status_code: i64::from(answer.status),
+            response: answer.body.clone(),
+            created_ms: now,
+        };
+        if let Err(err) =
+            store::messages::keep_answer(&mut tx, &sender.channel.id, key, &kept).await
+        {
+            tx.rollback().await?;
+            if err.is_conflict()
+                && let Some(first) = self::kept(state, sender, key, now).await?
+            {
+                // A concurrent request with the same key won: answer what it answered.
+                return replay(first, &body_hash);
+            }
+            return Err(err.into());
+        }
+    }
+    if state.whatsapp.simulated_report("").is_some() {
+        // One report run per second of sends, at the end of that second (plus the sandbox's
+        // delay), so every message accepted within the second is due when it runs.
+        let second = now.div_euclid(1000);
+        let run_at = (second + 1) * 1000 + state.config.whatsapp.sandbox_delay_ms;
+        tasks::enqueue(
+            &mut tx,
+            &MessageReports {},
+            &Schedule::once(run_at, format!("message_reports:{second}")),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    state.jobs_wakeup.notify_one();
+
+    let number_id = sender.channel.external_id.clone().unwrap_or_default();
+    if let Err(err) = state.whatsapp.send_message(&number_id, &body).await {
+        tracing::warn!(message = %id, error = %err, "the provider refused a message");
+        super::reports::settle_failed(state, &partner.id, &id, 131_026, &err.to_string()).await?;
+        if let Some(key) = key {
+            let mut tx = state.db.begin_write().await?;
+            store::messages::forget_answer(&mut *tx, &sender.channel.id, key).await?;
+            tx.commit().await?;
+        }
+        return Err(MessagingError::Undeliverable(format!(
+            "The message could not be handed to WhatsApp and was not charged: {err}"
+        )));
+    }
+    Ok(answer)
+}
+
+async fn kept(
+    state: &AppState,
+    sender: &Sender,
+    key: &str,
+    now: i64,
+) -> Result<Option<KeptAnswer>, MessagingError> {
+    Ok(store::messages::kept_answer(
+        state.db.pool(),
+        &sender.channel.id,
+        key,
+        now - store::messages::KEEP_ANSWERS_MS,
+    )
+    .await?)
+}
+
+fn replay(kept: KeptAnswer, body_hash: &str) -> Result<Answer, MessagingError> {
+    if kept.body_hash != body_hash {
+        return Err(MessagingError::IdempotencyMismatch);
+    }
+    Ok(Answer {
+        status: u16::try_from(kept.status_code).unwrap_or(200),
+        body: kept.response,
+    })
+}

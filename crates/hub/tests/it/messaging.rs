@@ -1,0 +1,806 @@
+//! The Messaging API as a partner's software meets it: Cloud API bodies and errors, templates and
+//! their categories, service windows, prices from the rate card, and the prepaid balance that
+//! every billable message draws on exactly once, stopping at zero.
+
+use crate::support::app::{TestApp, for_each_backend};
+use domain::pricing::RateCard;
+use domain::{Currency, Micros, PartnerId};
+use hub::services::audit::Actor;
+use serde_json::{Value, json};
+use store::billing::Holder;
+
+/// Units of EUR per USD the tests derive their EUR card with.
+const FX_PPM: i64 = 920_000;
+
+pub struct Number {
+    pub partner: PartnerId,
+    pub client: domain::ClientId,
+    pub key: String,
+}
+
+/// A running number with a messaging key, of a new partner named `name`.
+pub async fn number(app: &TestApp, name: &str, phone: &str, direct: bool) -> Number {
+    let mut builder = app
+        .partner_named(name)
+        .with_running_channel(&format!("{name} Shop"), phone);
+    if direct {
+        builder = builder.direct_payment();
+    }
+    let fixture = builder.build().await;
+    let partner = store::partners::get(app.state.db.pool(), &fixture.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = if direct {
+        hub::services::api_keys::create_client_channel_key(
+            &app.state,
+            &partner,
+            &fixture.clients[0],
+            &fixture.channels[0],
+            &Actor::System,
+        )
+        .await
+        .unwrap()
+    } else {
+        hub::services::api_keys::create_channel_key(
+            &app.state,
+            &partner,
+            &fixture.channels[0],
+            &Actor::System,
+        )
+        .await
+        .unwrap()
+    };
+    Number {
+        partner: fixture.id,
+        client: fixture.clients[0].clone(),
+        key: key.secret,
+    }
+}
+
+/// The EUR card the tests price with: the shipped USD card at 0.92.
+pub async fn eur_card(app: &TestApp) -> RateCard {
+    hub::services::billing::derive_card(
+        &app.state,
+        Currency::Eur,
+        FX_PPM,
+        domain::calendar::day_start_ms("2026-01-01").unwrap(),
+    )
+    .await
+    .unwrap();
+    RateCard::shipped()
+        .unwrap()
+        .derive(Currency::Eur, FX_PPM)
+        .unwrap()
+}
+
+pub async fn enable_billing(app: &TestApp, partner: &PartnerId, credit: &str) {
+    hub::services::billing::enable(&app.state, partner, &Actor::System)
+        .await
+        .unwrap();
+    if credit != "0" {
+        credit_account(app, partner, &Holder::Partner, credit).await;
+    }
+}
+
+pub async fn credit_account(app: &TestApp, partner: &PartnerId, holder: &Holder, amount: &str) {
+    hub::services::billing::adjust(
+        &app.state,
+        partner,
+        holder,
+        Micros::parse_major(amount).unwrap(),
+        "test credit",
+        &Actor::System,
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn balance(app: &TestApp, partner: &PartnerId, holder: &Holder) -> Micros {
+    store::billing::account(app.state.db.pool(), partner, holder)
+        .await
+        .unwrap()
+        .map_or(Micros::ZERO, |a| a.balance)
+}
+
+/// Submit a template and let the sandbox decide; returns its status.
+pub async fn template(app: &TestApp, n: &Number, name: &str, category: &str) -> String {
+    let res = app
+        .client()
+        .post(app.link("/v1/configs/templates"))
+        .header("D360-API-KEY", &n.key)
+        .json(
+            &json!({"name": name, "category": category, "language": "en",
+            "components": [{"type": "BODY", "text": "Your order {{1}} is on its way"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["status"], "submitted");
+    app.run_due_jobs().await;
+    let listed: Value = app
+        .client()
+        .get(app.link(&format!("/v1/configs/templates?name={name}")))
+        .header("D360-API-KEY", &n.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["waba_templates"][0]["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .to_owned()
+}
+
+pub fn template_body(to: &str, name: &str) -> Value {
+    json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+        "type": "template", "template": {"name": name, "language": {"code": "en"}}})
+}
+
+pub fn text_body(to: &str) -> Value {
+    json!({"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": "Hello"}})
+}
+
+pub async fn send(app: &TestApp, key: &str, body: &Value) -> (u16, Value) {
+    let res = app
+        .client()
+        .post(app.link("/messages"))
+        .header("D360-API-KEY", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+async fn inbound(app: &TestApp, key: &str, from: &str) {
+    let res = app
+        .client()
+        .post(app.link("/v1/sandbox/inbound"))
+        .header("D360-API-KEY", key)
+        .json(&json!({"from": from, "text": "Hi, where is my order?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+async fn usage_entries(app: &TestApp, partner: &PartnerId) -> Vec<store::billing::Entry> {
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    store::billing::entries(
+        &mut conn,
+        partner,
+        &store::billing::EntryFilter {
+            kind: Some(domain::ledger::EntryKind::Usage),
+            ..Default::default()
+        },
+        1000,
+        0,
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+fn assert_cloud_error(body: &Value, code: i64) {
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "{body}");
+    assert!(error["message"].is_string(), "{body}");
+    assert!(error["type"].is_string(), "{body}");
+    assert_eq!(
+        error["error_data"]["messaging_product"], "whatsapp",
+        "{body}"
+    );
+    assert!(error["error_data"]["details"].is_string(), "{body}");
+    assert!(
+        error["fbtrace_id"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("req_")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_template_costs_what_the_card_says_for_the_recipients_market() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340001", false).await;
+        enable_billing(&app, &n.partner, "100").await;
+        assert_eq!(
+            template(&app, &n, "spring_sale", "MARKETING").await,
+            "approved"
+        );
+        let cases = [
+            ("+49 151 23456789", "Germany"),
+            ("12025550123", "North America"),
+            ("18765550123", "Other"),
+            ("77012345678", "Other"),
+            ("6723123456", "Other"),
+        ];
+        // Jamaica is priced as Rest of Latin America by Meta's table.
+        let expected_market = |m: &str, to: &str| {
+            if to.starts_with("1876") {
+                "Rest of Latin America".to_owned()
+            } else {
+                m.to_owned()
+            }
+        };
+        let mut expected_total = Micros::ZERO;
+        for (to, market) in cases {
+            let (status, body) = send(&app, &n.key, &template_body(to, "spring_sale")).await;
+            assert_eq!(status, 200, "{to}: {body}");
+            assert_eq!(body["messaging_product"], "whatsapp");
+            assert_eq!(body["contacts"][0]["input"], to);
+            assert!(
+                body["messages"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("wamid.")
+            );
+            let market = expected_market(market, &to.replace(' ', ""));
+            let price = card.market(&market).unwrap().marketing;
+            let entry = usage_entries(&app, &n.partner)
+                .await
+                .into_iter()
+                .find(|e| e.reference == body["messages"][0]["id"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(
+                entry.amount,
+                price.checked_neg().unwrap(),
+                "{to} is priced as {market}"
+            );
+            expected_total = expected_total.checked_add(price).unwrap();
+        }
+        let left = balance(&app, &n.partner, &Holder::Partner).await;
+        assert_eq!(
+            left,
+            Micros::parse_major("100")
+                .unwrap()
+                .checked_sub(expected_total)
+                .unwrap()
+        );
+
+        let (status, body) = send(&app, &n.key, &template_body("hello", "spring_sale")).await;
+        assert_eq!(status, 400);
+        assert_cloud_error(&body, 100);
+        assert!(
+            body["error"]["error_data"]["details"]
+                .as_str()
+                .unwrap()
+                .contains("to"),
+            "{body}"
+        );
+        assert_eq!(
+            usage_entries(&app, &n.partner).await.len(),
+            5,
+            "a refused message costs nothing"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn windows_make_service_and_utility_messages_free_and_text_outside_one_is_refused() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340002", false).await;
+        enable_billing(&app, &n.partner, "10").await;
+        assert_eq!(
+            template(&app, &n, "order_update", "UTILITY").await,
+            "approved"
+        );
+        let customer = "4915187654321";
+
+        let (status, body) = send(&app, &n.key, &text_body(customer)).await;
+        assert_eq!(status, 400, "{body}");
+        assert_cloud_error(&body, 131047);
+
+        let (status, _) = send(&app, &n.key, &template_body(customer, "order_update")).await;
+        assert_eq!(status, 200);
+        let utility = card.market("Germany").unwrap().utility;
+        assert_eq!(
+            usage_entries(&app, &n.partner).await[0].amount,
+            utility.checked_neg().unwrap()
+        );
+
+        inbound(&app, &n.key, customer).await;
+        let before = balance(&app, &n.partner, &Holder::Partner).await;
+        let (status, body) = send(&app, &n.key, &text_body(customer)).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = send(&app, &n.key, &template_body(customer, "order_update")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            balance(&app, &n.partner, &Holder::Partner).await,
+            before,
+            "both were free"
+        );
+        assert_eq!(usage_entries(&app, &n.partner).await.len(), 1);
+
+        app.clock.advance_ms(24 * 60 * 60 * 1000 + 1);
+        let (status, body) = send(&app, &n.key, &text_body(customer)).await;
+        assert_eq!(status, 400, "the window closed after 24 hours: {body}");
+        assert_cloud_error(&body, 131047);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_sends_and_charges_once_and_refuses_another_body() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340003", false).await;
+        enable_billing(&app, &n.partner, "10").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let post = |body: Value| {
+            app.client()
+                .post(app.link("/v1/messages"))
+                .header("D360-API-KEY", &n.key)
+                .header("Idempotency-Key", "order-1234")
+                .json(&body)
+                .send()
+        };
+        let first: Value = post(template_body("4915187654321", "spring_sale"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let again = post(template_body("4915187654321", "spring_sale"))
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 200);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(first, again, "the retry answers the first result");
+        assert_eq!(
+            usage_entries(&app, &n.partner).await.len(),
+            1,
+            "charged once"
+        );
+
+        let other = post(template_body("4915187650000", "spring_sale"))
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 409);
+        assert_cloud_error(&other.json().await.unwrap(), 100);
+        assert_eq!(usage_entries(&app, &n.partner).await.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_message_is_refunded_once() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340004", false).await;
+        enable_billing(&app, &n.partner, "10").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let (status, body) =
+            send(&app, &n.key, &template_body("4915187650000", "spring_sale")).await;
+        assert_eq!(status, 200);
+        let id = body["messages"][0]["id"].as_str().unwrap().to_owned();
+        assert!(
+            balance(&app, &n.partner, &Holder::Partner).await < Micros::parse_major("10").unwrap()
+        );
+        app.clock.advance_ms(1_000);
+        app.run_due_jobs().await;
+        let message = store::messages::get(app.state.db.pool(), &n.partner, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.status, "failed");
+        assert_eq!(message.error_code, Some(131026));
+        assert_eq!(
+            balance(&app, &n.partner, &Holder::Partner).await,
+            Micros::parse_major("10").unwrap()
+        );
+        // A second report of the same failure refunds nothing.
+        hub::services::messaging::reports::settle_failed(
+            &app.state, &n.partner, &id, 131026, "again",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            balance(&app, &n.partner, &Holder::Partner).await,
+            Micros::parse_major("10").unwrap()
+        );
+        assert!(
+            hub::services::billing::check_ledger(&app.state)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let (_, body) = send(&app, &n.key, &template_body("4915187654321", "spring_sale")).await;
+        let delivered = body["messages"][0]["id"].as_str().unwrap().to_owned();
+        app.clock.advance_ms(1_000);
+        app.run_due_jobs().await;
+        let message = store::messages::get(app.state.db.pool(), &n.partner, &delivered)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.status, "delivered");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_sends_stop_at_zero_and_every_refusal_is_a_402() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340005", false).await;
+        let price = card.market("Germany").unwrap().marketing;
+        enable_billing(&app, &n.partner, "0").await;
+        // A balance worth exactly ten messages.
+        let ten = Micros::new(price.get() * 10);
+        credit_account(&app, &n.partner, &Holder::Partner, &ten.to_major_string()).await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let sends = (0..64).map(|i| {
+            let body = template_body(&format!("49151876{i:05}"), "spring_sale");
+            let app = &app;
+            let key = n.key.clone();
+            async move { send(app, &key, &body).await }
+        });
+        let results = join_all(sends.map(Box::pin).collect()).await;
+        let accepted = results.iter().filter(|(s, _)| *s == 200).count();
+        for (status, body) in &results {
+            if *status != 200 {
+                assert_eq!(*status, 402, "{body}");
+                assert_cloud_error(body, 131042);
+                assert_eq!(body["error"]["type"], "insufficient_balance");
+                assert!(
+                    body["error"]["error_data"]["topup_url"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with("/billing")
+                );
+                assert_eq!(body["error"]["error_data"]["currency"], "eur");
+            }
+        }
+        let left = balance(&app, &n.partner, &Holder::Partner).await;
+        assert!((10..=11).contains(&accepted), "accepted {accepted}");
+        assert!(
+            left.get() > -price.get(),
+            "at most one message below zero: {left}"
+        );
+        assert!(left.get() <= 0);
+        assert_eq!(usage_entries(&app, &n.partner).await.len(), accepted);
+
+        inbound(&app, &n.key, "4915187654321").await;
+        let (status, body) = send(&app, &n.key, &text_body("4915187654321")).await;
+        assert_eq!(status, 402, "free messages stop too: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Could not send message due to lack of payment")
+        );
+        assert!(
+            hub::services::billing::check_ledger(&app.state)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+/// Runs every future concurrently on this task and returns their outputs in order.
+async fn join_all<F: std::future::Future + Unpin>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut slots: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, slot) in futures.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match std::pin::Pin::new(f).poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        slots[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    slots.into_iter().map(|s| s.unwrap()).collect()
+}
+
+async fn events_of(app: &TestApp, partner: &PartnerId, kind: &str) -> usize {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhook_events WHERE partner_id = $1 AND event_type = $2",
+    )
+    .bind(partner.as_str())
+    .bind(kind)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    usize::try_from(n).unwrap()
+}
+
+#[tokio::test]
+async fn balance_low_and_paused_fire_once_and_resumed_after_a_credit() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340006", false).await;
+        let price = card.market("Germany").unwrap().marketing;
+        enable_billing(&app, &n.partner, "0").await;
+        // Five messages' worth: the warning level is 10 % of it, half a message.
+        credit_account(&app, &n.partner, &Holder::Partner, &Micros::new(price.get() * 5).to_major_string()).await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let resumed = events_of(&app, &n.partner, "messaging_resumed").await;
+        for i in 0..8 {
+            send(&app, &n.key, &template_body(&format!("4915187600{i:03}"), "spring_sale")).await;
+        }
+        assert_eq!(events_of(&app, &n.partner, "balance_low").await, 1);
+        assert_eq!(events_of(&app, &n.partner, "messaging_paused").await, 1, "one event, not one per refusal");
+        assert_eq!(events_of(&app, &n.partner, "messaging_resumed").await, resumed);
+        let bell: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE partner_id = $1 AND kind = 'messaging_paused'")
+            .bind(n.partner.as_str())
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        assert!(bell <= 1, "{bell}");
+        credit_account(&app, &n.partner, &Holder::Partner, "25").await;
+        assert_eq!(events_of(&app, &n.partner, "messaging_resumed").await, resumed + 1);
+        let (status, _) = send(&app, &n.key, &template_body("4915187654321", "spring_sale")).await;
+        assert_eq!(status, 200, "messaging resumed by itself");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_direct_payment_number_draws_on_its_clients_balance() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Direct", "+4915112340007", true).await;
+        enable_billing(&app, &n.partner, "0").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let (status, body) =
+            send(&app, &n.key, &template_body("4915187654321", "spring_sale")).await;
+        assert_eq!(status, 402, "the client has no balance yet: {body}");
+        let client = Holder::Client(n.client.clone());
+        credit_account(&app, &n.partner, &client, "5").await;
+        let (status, _) = send(&app, &n.key, &template_body("4915187654321", "spring_sale")).await;
+        assert_eq!(status, 200);
+        let price = card.market("Germany").unwrap().marketing;
+        assert_eq!(
+            balance(&app, &n.partner, &client).await,
+            Micros::parse_major("5")
+                .unwrap()
+                .checked_sub(price)
+                .unwrap()
+        );
+        assert_eq!(
+            balance(&app, &n.partner, &Holder::Partner).await,
+            Micros::ZERO
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn check_ledger_names_the_account_of_an_edited_or_deleted_entry() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340008", false).await;
+        enable_billing(&app, &n.partner, "10").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        for i in 0..3 {
+            send(&app, &n.key, &template_body(&format!("4915187611{i:03}"), "spring_sale")).await;
+        }
+        assert!(hub::services::billing::check_ledger(&app.state).await.unwrap().is_empty());
+        let account = store::billing::account(app.state.db.pool(), &n.partner, &Holder::Partner)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut tx = app.state.db.begin_write().await.unwrap();
+        sqlx::query("UPDATE ledger_entries SET amount_micros = amount_micros + 1 WHERE account_id = $1 AND seq = 2")
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let found = hub::services::billing::check_ledger(&app.state).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].account_id, account.id);
+        assert_eq!(found[0].partner_id, n.partner.as_str());
+
+        let mut tx = app.state.db.begin_write().await.unwrap();
+        sqlx::query("UPDATE ledger_entries SET amount_micros = amount_micros - 1 WHERE account_id = $1 AND seq = 2")
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(hub::services::billing::check_ledger(&app.state).await.unwrap().is_empty(), "restored");
+        let mut tx = app.state.db.begin_write().await.unwrap();
+        sqlx::query("DELETE FROM ledger_entries WHERE account_id = $1 AND seq = 3")
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let found = hub::services::billing::check_ledger(&app.state).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].account_id, account.id);
+        assert!(found[0].problem.contains("entry 3"), "{}", found[0].problem);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn templates_are_approved_or_rejected_and_only_approved_ones_send() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340009", false).await;
+        let other = number(&app, "Other", "+4915112340010", false).await;
+        assert_eq!(
+            template(&app, &n, "please_reject_me", "MARKETING").await,
+            "rejected"
+        );
+        let (status, body) = send(
+            &app,
+            &n.key,
+            &template_body("4915187654321", "please_reject_me"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_cloud_error(&body, 132001);
+        let (status, body) = send(
+            &app,
+            &n.key,
+            &template_body("4915187654321", "no_such_template"),
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert_cloud_error(&body, 132001);
+        assert_eq!(
+            events_of(&app, &n.partner, "template_status_changed").await,
+            1
+        );
+
+        // Another number's key sees its own WABA's templates only and cannot send ours.
+        let listed: Value = app
+            .client()
+            .get(app.link("/v1/configs/templates"))
+            .header("D360-API-KEY", &other.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["total"], 0, "{listed}");
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let (status, _) = send(
+            &app,
+            &other.key,
+            &template_body("4915187654321", "spring_sale"),
+        )
+        .await;
+        assert_eq!(
+            status, 404,
+            "a template of another WABA does not exist for this number"
+        );
+
+        let res = app
+            .client()
+            .delete(app.link("/v1/configs/templates/spring_sale"))
+            .header("D360-API-KEY", &other.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "another number's key cannot delete ours");
+        let res = app
+            .client()
+            .delete(app.link("/v1/configs/templates/spring_sale"))
+            .header("D360-API-KEY", &n.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let (status, _) = send(&app, &n.key, &template_body("4915187654321", "spring_sale")).await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_messaging_route_answers_errors_in_the_cloud_api_shape() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340011", false).await;
+        let routes = [
+            ("POST", "/messages"),
+            ("POST", "/v1/messages"),
+            ("GET", "/health_status"),
+            ("POST", "/v1/configs/templates"),
+            ("GET", "/v1/configs/templates"),
+            ("DELETE", "/v1/configs/templates/x"),
+            ("POST", "/v1/sandbox/inbound"),
+        ];
+        let client = app.client();
+        for (method, path) in routes {
+            let m: reqwest::Method = method.parse().unwrap();
+            // No key.
+            let res = client.request(m.clone(), app.link(path)).send().await.unwrap();
+            assert_eq!(res.status(), 401, "{method} {path}");
+            assert_cloud_error(&res.json().await.unwrap(), 0);
+            // A wrong key.
+            let res = client
+                .request(m.clone(), app.link(path))
+                .header("D360-API-KEY", "not-a-key")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{method} {path}");
+            // A wrong method.
+            let wrong = if method == "PATCH" { reqwest::Method::PUT } else { reqwest::Method::PATCH };
+            let res = client
+                .request(wrong, app.link(path))
+                .header("D360-API-KEY", &n.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 405, "{method} {path}");
+            assert_cloud_error(&res.json().await.unwrap(), 100);
+            if method == "POST" {
+                let res = client
+                    .post(app.link(path))
+                    .header("D360-API-KEY", &n.key)
+                    .header("Content-Type", "text/plain")
+                    .body("to=49151")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 415, "{method} {path}");
+                assert_cloud_error(&res.json().await.unwrap(), 100);
+                let res = client
+                    .post(app.link(path))
+                    .header("D360-API-KEY", &n.key)
+                    .header("Content-Type", "application/json")
+                    .body("{\"to\": ")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 400, "{method} {path}");
+                assert_cloud_error(&res.json().await.unwrap(), 100);
+            }
+        }
+        // A 1 MB text is refused before anything is sent.
+        let res = client
+            .post(app.link("/messages"))
+            .header("D360-API-KEY", &n.key)
+            .json(&json!({"messaging_product": "whatsapp", "to": "4915187654321", "type": "text",
+                "text": {"body": "x".repeat(1024 * 1024)}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413);
+        assert_cloud_error(&res.json().await.unwrap(), 100);
+        let (status, body) = send(&app, &n.key, &json!({"messaging_product": "whatsapp", "to": 4915187654321_u64, "type": "text", "text": {"body": "x"}})).await;
+        assert_eq!(status, 400, "{body}");
+        let health: Value = client
+            .get(app.link("/health_status"))
+            .header("D360-API-KEY", &n.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(health["health_status"]["can_send_message"], "AVAILABLE", "{health}");
+    })
+    .await;
+}
