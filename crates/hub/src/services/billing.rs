@@ -86,62 +86,34 @@ pub async fn post_in(
     if !billing_on {
         return Ok(posted);
     }
-    let link = format!("/partner/{partner}/billing");
     let money = Money::new(balance_after, account.currency);
+    let whose = holder_words(&account.holder);
     if balance_after.get() <= 0 && store::billing::set_paused(conn, &account.id, true).await? {
-        events::emit(
+        let body = format!(
+            "{whose} is {money}. Messages are refused until it is above 0; top up to resume."
+        );
+        announce(
             conn,
             state,
-            partner,
+            account,
+            balance_after,
             EventType::MessagingPaused,
-            &event_data(state, account, balance_after),
-        )
-        .await?;
-        let body = format!(
-            "{} is {money}. Messages are refused until it is above 0; top up to resume.",
-            holder_words(&account.holder)
-        );
-        store::notifications::notify(
-            &mut *conn,
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "messaging_paused",
-                title: "Messaging paused",
-                body: &body,
-                link: Some(&link),
-            },
-            None,
-            now,
+            "Messaging paused",
+            &body,
         )
         .await?;
     } else if balance_after.is_positive()
         && store::billing::set_paused(conn, &account.id, false).await?
     {
-        events::emit(
+        let body = format!("{whose} is {money} again. Messaging has resumed.");
+        announce(
             conn,
             state,
-            partner,
+            account,
+            balance_after,
             EventType::MessagingResumed,
-            &event_data(state, account, balance_after),
-        )
-        .await?;
-        let body = format!(
-            "{} is {money} again. Messaging has resumed.",
-            holder_words(&account.holder)
-        );
-        store::notifications::notify(
-            &mut *conn,
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "messaging_resumed",
-                title: "Messaging resumed",
-                body: &body,
-                link: Some(&link),
-            },
-            None,
-            now,
+            "Messaging resumed",
+            &body,
         )
         .await?;
     }
@@ -152,34 +124,59 @@ pub async fn post_in(
         && balance_before >= warning
         && store::billing::mark_low_warned(conn, &account.id).await?
     {
-        events::emit(
+        let body = format!(
+            "{whose} is down to {money}. Top up before it reaches 0, when messaging stops."
+        );
+        announce(
             conn,
             state,
-            partner,
+            account,
+            balance_after,
             EventType::BalanceLow,
-            &event_data(state, account, balance_after),
-        )
-        .await?;
-        let body = format!(
-            "{} is down to {money}. Top up before it reaches 0, when messaging stops.",
-            holder_words(&account.holder)
-        );
-        store::notifications::notify(
-            &mut *conn,
-            partner,
-            Audience::Everyone,
-            &NewNotification {
-                kind: "balance_low",
-                title: "Balance low",
-                body: &body,
-                link: Some(&link),
-            },
-            None,
-            now,
+            "Balance low",
+            &body,
         )
         .await?;
     }
     Ok(posted)
+}
+
+/// A balance crossing as the partner learns of it: a webhook event and a notification for
+/// everyone at the partner, linking to the Billing page.
+async fn announce(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    account: &Account,
+    balance: Micros,
+    event: EventType,
+    title: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let partner = &account.partner_id;
+    events::emit(
+        conn,
+        state,
+        partner,
+        event,
+        &event_data(state, account, balance),
+    )
+    .await?;
+    let link = format!("/partner/{partner}/billing");
+    store::notifications::notify(
+        &mut *conn,
+        partner,
+        Audience::Everyone,
+        &NewNotification {
+            kind: event.as_str(),
+            title,
+            body,
+            link: Some(&link),
+        },
+        None,
+        state.now_ms(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Staff turn billing on for a partner: from now on its numbers stop at a zero balance.
