@@ -44,6 +44,8 @@ pub struct Account {
     pub warning: Micros,
     pub low_warned: bool,
     pub entries: i64,
+    /// Staff have enabled billing for the partner: the account gates messaging.
+    pub billing_on: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,6 +59,7 @@ struct AccountRow {
     warning_micros: i64,
     low_warned: i64,
     entries: i64,
+    billing_enabled_ms: Option<i64>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -75,12 +78,14 @@ impl TryFrom<AccountRow> for Account {
             warning: Micros::new(r.warning_micros),
             low_warned: r.low_warned != 0,
             entries: r.entries,
+            billing_on: r.billing_enabled_ms.is_some(),
             id: r.id,
         })
     }
 }
 
-const ACCOUNT_COLUMNS: &str = "id, partner_id, holder, currency, balance_micros, messaging_state, warning_micros, low_warned, entries";
+/// An account with its partner's billing switch (`b` is the account, `p` its partner).
+const ACCOUNT_SELECT: &str = "b.id, b.partner_id, b.holder, b.currency, b.balance_micros, b.messaging_state, b.warning_micros, b.low_warned, b.entries, p.billing_enabled_ms FROM billing_accounts b JOIN partners p ON p.id = b.partner_id";
 
 /// What staff set for a partner's billing.
 #[derive(Clone, Copy, Debug, Default)]
@@ -146,10 +151,27 @@ pub async fn account<'e>(
     holder: &Holder,
 ) -> Result<Option<Account>, StoreError> {
     sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE partner_id = $1 AND holder = $2"
+        "SELECT {ACCOUNT_SELECT} WHERE b.partner_id = $1 AND b.holder = $2"
     )))
     .bind(partner.as_str())
     .bind(holder.as_str())
+    .fetch_optional(ex)
+    .await?
+    .map(Account::try_from)
+    .transpose()
+}
+
+/// One account of the partner by its id.
+pub async fn account_by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    id: &str,
+) -> Result<Option<Account>, StoreError> {
+    sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_SELECT} WHERE b.partner_id = $1 AND b.id = $2"
+    )))
+    .bind(partner.as_str())
+    .bind(id)
     .fetch_optional(ex)
     .await?
     .map(Account::try_from)
@@ -187,8 +209,8 @@ pub async fn accounts_of<'e>(
     partner: &PartnerId,
 ) -> Result<Vec<Account>, StoreError> {
     sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM billing_accounts WHERE partner_id = $1
-          ORDER BY CASE WHEN holder = 'partner' THEN 0 ELSE 1 END, created_ms, id"
+        "SELECT {ACCOUNT_SELECT} WHERE b.partner_id = $1
+          ORDER BY CASE WHEN b.holder = 'partner' THEN 0 ELSE 1 END, b.created_ms, b.id"
     )))
     .bind(partner.as_str())
     .fetch_all(ex)
@@ -225,6 +247,8 @@ pub enum Posted {
         entry_id: String,
         balance_before: Micros,
         balance_after: Micros,
+        /// The account's low-balance warning level as the entry found it.
+        warning: Micros,
     },
     /// The idempotency key was used before: nothing changed.
     Duplicate { entry_id: String },
@@ -251,10 +275,10 @@ pub async fn post(
     if let Some(entry_id) = existing {
         return Ok(Posted::Duplicate { entry_id });
     }
-    let moved: Option<(i64, String, i64)> = sqlx::query_as(
+    let moved: Option<(i64, String, i64, i64)> = sqlx::query_as(
         "UPDATE billing_accounts SET balance_micros = balance_micros + $3, entries = entries + 1
           WHERE id = $1 AND partner_id = $2 AND ($4 = 0 OR balance_micros > 0)
-      RETURNING balance_micros, last_hash, entries",
+      RETURNING balance_micros, last_hash, entries, warning_micros",
     )
     .bind(account_id)
     .bind(partner.as_str())
@@ -262,7 +286,7 @@ pub async fn post(
     .bind(i64::from(gate == Gate::WhilePositive))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((after, previous, seq)) = moved else {
+    let Some((after, previous, seq, warning)) = moved else {
         let balance: Option<i64> = sqlx::query_scalar(
             "SELECT balance_micros FROM billing_accounts WHERE id = $1 AND partner_id = $2",
         )
@@ -324,6 +348,7 @@ pub async fn post(
             .checked_sub(entry.amount)
             .unwrap_or(balance_after),
         balance_after,
+        warning: Micros::new(warning),
     })
 }
 

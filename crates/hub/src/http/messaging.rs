@@ -295,7 +295,7 @@ async fn sandbox_inbound(
     body: Bytes,
 ) -> Result<Response, CloudApiError> {
     let sender = sender(&state, &headers).await?;
-    if !state.whatsapp.simulates_inbound() {
+    if !state.whatsapp.simulates() {
         return Err(AppError::NotFound.into());
     }
     json_body(&headers, &body)?;

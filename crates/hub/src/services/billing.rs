@@ -67,23 +67,19 @@ pub async fn post_in(
     let Posted::Applied {
         balance_before,
         balance_after,
+        warning,
         ..
     } = posted
     else {
         return Ok(posted);
     };
-    let partner = &account.partner_id;
-    let billing_on = store::billing::settings(&mut *conn, partner)
-        .await?
-        .enabled_ms
-        .is_some();
     let credit = matches!(entry.kind, EntryKind::TopUp | EntryKind::Adjustment)
         && entry.amount.is_positive();
     if credit {
         let warning = entry.amount.scale_ppm(100_000).unwrap_or(Micros::ZERO);
         store::billing::rearm_warning(conn, &account.id, warning).await?;
     }
-    if !billing_on {
+    if !account.billing_on {
         return Ok(posted);
     }
     let money = Money::new(balance_after, account.currency);
@@ -117,8 +113,6 @@ pub async fn post_in(
         )
         .await?;
     }
-    let fresh = store::billing::account(&mut *conn, partner, &account.holder).await?;
-    let warning = fresh.as_ref().map_or(Micros::ZERO, |a| a.warning);
     if !credit
         && balance_after < warning
         && balance_before >= warning
@@ -322,6 +316,7 @@ pub async fn balances(state: &AppState, partner: &Partner) -> Result<Vec<Account
                 warning: Micros::ZERO,
                 low_warned: false,
                 entries: 0,
+                billing_on: false,
             },
         );
     }

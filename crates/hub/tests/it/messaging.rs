@@ -439,13 +439,20 @@ async fn concurrent_sends_stop_at_zero_and_every_refusal_is_a_402() {
         let ten = Micros::new(price.get() * 10);
         credit_account(&app, &n.partner, &Holder::Partner, &ten.to_major_string()).await;
         template(&app, &n, "spring_sale", "MARKETING").await;
-        let sends = (0..64).map(|i| {
-            let body = template_body(&format!("49151876{i:05}"), "spring_sale");
-            let app = &app;
-            let key = n.key.clone();
-            async move { send(app, &key, &body).await }
-        });
-        let results = join_all(sends.map(Box::pin).collect()).await;
+        let mut burst = tokio::task::JoinSet::new();
+        for i in 0..64 {
+            let request = app
+                .client()
+                .post(app.link("/messages"))
+                .header("D360-API-KEY", &n.key)
+                .json(&template_body(&format!("49151876{i:05}"), "spring_sale"));
+            burst.spawn(async move {
+                let res = request.send().await.unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap())
+            });
+        }
+        let results = burst.join_all().await;
         let accepted = results.iter().filter(|(s, _)| *s == 200).count();
         for (status, body) in &results {
             if *status != 200 {
@@ -487,33 +494,6 @@ async fn concurrent_sends_stop_at_zero_and_every_refusal_is_a_402() {
         );
     })
     .await;
-}
-
-/// Runs every future concurrently on this task and returns their outputs in order.
-async fn join_all<F: std::future::Future + Unpin>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut slots: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, slot) in futures.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match std::pin::Pin::new(f).poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        slots[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    slots.into_iter().map(|s| s.unwrap()).collect()
 }
 
 async fn events_of(app: &TestApp, partner: &PartnerId, kind: &str) -> usize {

@@ -121,8 +121,10 @@ pub trait WhatsAppProvider: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// Whether inbound messages can be simulated (`POST /v1/sandbox/inbound`).
-    fn simulates_inbound(&self) -> bool {
+    /// Whether this provider simulates Meta's side of messaging: it reports on messages and
+    /// decides templates itself (`simulated_report`, `simulated_template_decision`), and inbound
+    /// messages can be simulated (`POST /v1/sandbox/inbound`).
+    fn simulates(&self) -> bool {
         false
     }
 }

@@ -127,7 +127,7 @@ impl WhatsAppProvider for Sandbox {
         })
     }
 
-    fn simulates_inbound(&self) -> bool {
+    fn simulates(&self) -> bool {
         true
     }
 }

@@ -53,15 +53,15 @@ async fn failed_in(
     if !message.price.is_positive() {
         return Ok(());
     }
-    let accounts = store::billing::accounts_of(&mut *conn, partner).await?;
-    let Some(account) = accounts.iter().find(|a| &a.id == account_id) else {
+    let Some(account) = store::billing::account_by_id(&mut *conn, partner, account_id).await?
+    else {
         return Ok(());
     };
     let description = format!("refund: message {id} was not delivered ({title})");
     billing::post_in(
         conn,
         state,
-        account,
+        &account,
         &NewEntry {
             amount: message.price,
             kind: EntryKind::Refund,

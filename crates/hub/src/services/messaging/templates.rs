@@ -152,7 +152,7 @@ pub async fn inbound(
     sender: &Sender,
     body: &serde_json::Value,
 ) -> Result<serde_json::Value, MessagingError> {
-    if !state.whatsapp.simulates_inbound() {
+    if !state.whatsapp.simulates() {
         return Err(MessagingError::NotFound(
             "Inbound messages can be simulated only with the sandbox provider.".into(),
         ));
