@@ -175,6 +175,12 @@ pub fn destination(digits: &str) -> Option<Destination> {
     })
 }
 
+/// Meta's market for a country given by its ISO 3166-1 code (`DE`, any case).
+pub fn market_of_country(iso2: &str) -> Option<&'static str> {
+    let iso2 = iso2.trim().to_ascii_uppercase();
+    COUNTRIES.iter().find(|c| c.iso2 == iso2).map(|c| c.market)
+}
+
 /// The calling-code country of a sender's own number, for the authentication-international
 /// rule (`None` for a number no country uses).
 pub fn country_of(digits: &str) -> Option<&'static str> {
@@ -454,6 +460,8 @@ mod tests {
         assert_eq!(market("390612345678"), "Italy");
         assert_eq!(market("9991234567"), "none");
         assert_eq!(destination("77012345678").map(|d| d.iso2), Some("KZ"));
+        assert_eq!(market_of_country("de"), Some("Germany"));
+        assert_eq!(market_of_country("XX"), None);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! entry and its own, so `check` can prove every balance is the sum of its entries and that no
 //! entry was edited, removed or reordered.
 
-use crate::select::{Bind, Select};
+use crate::select::{Bind, Page, Select};
 use crate::{StoreError, parse_column};
 use domain::ids::row_id;
 use domain::ledger::{Chained, EntryKind, GENESIS, entry_hash};
+use domain::listing::{After, SortKey};
 use domain::{ClientId, Currency, Micros, PartnerId};
 use sqlx::{Any, AnyConnection, Executor};
 
@@ -316,7 +317,9 @@ pub async fn post(
             created_ms: now_ms,
         },
     );
-    let entry_id = row_id("led");
+    // Ids of one account sort by `seq`, so entries written in the same millisecond still list
+    // in the order they were posted (lists break ties on the id).
+    let entry_id = row_id(&format!("led_{seq:012}"));
     sqlx::query(
         "INSERT INTO ledger_entries (id, account_id, partner_id, seq, amount_micros, kind, reference,
                                      description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms)
@@ -459,21 +462,19 @@ pub struct EntryFilter {
     pub holder: Option<Holder>,
 }
 
-/// A page of a partner's entries, newest first, and how many match in all.
+/// A page of a partner's entries, newest first (or oldest), how many match in all, and where
+/// the next page starts when there is one: after the last entry's `(created_ms, id)`.
 pub async fn entries(
     conn: &mut AnyConnection,
     partner: &PartnerId,
     filter: &EntryFilter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Entry>, i64), StoreError> {
-    let total = filtered(
-        "SELECT COUNT(*) FROM ledger_entries e JOIN billing_accounts a ON a.id = e.account_id",
-        partner,
-        filter,
-    )
-    .fetch_count(&mut *conn)
-    .await?;
+    page: &Page<'_>,
+) -> Result<(Vec<Entry>, i64, Option<After>), StoreError> {
+    let sort = [SortKey {
+        field: "created_at",
+        descending: !page.oldest_first,
+    }];
+    let columns = &[("created_at", "e.created_ms")];
     let mut listed = filtered(
         "SELECT e.id, e.account_id, a.holder, e.amount_micros, e.kind, e.reference, e.description,
                 e.balance_after_micros, e.created_ms
@@ -481,16 +482,46 @@ pub async fn entries(
         partner,
         filter,
     );
+    if let Some(after) = page.after {
+        listed.after(&sort, columns, "e.id", after);
+    }
+    listed.order_by(&sort, columns, "e.id");
+    // One row more than the page says whether there is a next one.
     listed
-        .push(" ORDER BY e.created_ms DESC, e.seq DESC, e.id DESC")
-        .limit(limit, Some(offset));
-    let rows = listed
+        .push(" LIMIT ")
+        .bind(Bind::Int(page.limit + 1))
+        .push(" OFFSET ")
+        .bind(Bind::Int(page.offset));
+    let mut rows = listed
         .fetch_all::<EntryRow, _>(&mut *conn)
         .await?
         .into_iter()
         .map(Entry::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((rows, total))
+    let next = crate::select::next_after(&mut rows, page.limit, |e| (e.created_ms, e.id.clone()));
+    let total = filtered(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM ledger_entries e JOIN billing_accounts a ON a.id = e.account_id",
+        partner,
+        filter,
+    )
+    .fetch_count(&mut *conn)
+    .await?;
+    Ok((rows, total, next))
+}
+
+/// The newest top-up of an account: when, and how much.
+pub async fn last_top_up<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+) -> Result<Option<(i64, Micros)>, StoreError> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT created_ms, amount_micros FROM ledger_entries
+          WHERE account_id = $1 AND kind = 'top_up' ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.map(|(at, amount)| (at, Micros::new(amount))))
 }
 
 fn filtered(base: &'static str, partner: &PartnerId, filter: &EntryFilter) -> Select {

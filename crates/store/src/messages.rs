@@ -327,3 +327,40 @@ pub async fn forget_answer<'e>(
         .await?;
     Ok(())
 }
+
+/// Messages of one day and kind: how many, and what they cost.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DailyUsage {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub category: String,
+    pub pricing_type: String,
+    pub quantity: i64,
+    pub price_micros: i64,
+}
+
+/// A client's messages between two instants, by UTC day, category and pricing type. Failed
+/// messages are left out: they were refunded and Meta does not count them.
+pub async fn daily_usage<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    client: &ClientId,
+    from_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<DailyUsage>, StoreError> {
+    Ok(sqlx::query_as::<_, DailyUsage>(
+        "SELECT CAST(created_ms / 86400000 AS BIGINT) AS day, category, pricing_type,
+                CAST(COUNT(*) AS BIGINT) AS quantity, CAST(SUM(price_micros) AS BIGINT) AS price_micros
+           FROM messages
+          WHERE partner_id = $1 AND client_id = $2 AND created_ms >= $3 AND created_ms < $4
+            AND status <> 'failed'
+          GROUP BY CAST(created_ms / 86400000 AS BIGINT), category, pricing_type
+          ORDER BY 1",
+    )
+    .bind(partner.as_str())
+    .bind(client.as_str())
+    .bind(from_ms)
+    .bind(until_ms)
+    .fetch_all(ex)
+    .await?)
+}

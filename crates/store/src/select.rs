@@ -6,6 +6,36 @@ use sqlx::any::AnyArguments;
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::{Any, Arguments, AssertSqlSafe};
 
+/// Which page of a keyset-paged list: `limit` rows after `offset` rows, or after the cursor's
+/// row (`after`), newest first unless `oldest_first`.
+#[derive(Clone, Copy, Debug)]
+pub struct Page<'a> {
+    pub limit: i64,
+    pub offset: i64,
+    pub after: Option<&'a domain::listing::After>,
+    pub oldest_first: bool,
+}
+
+/// A list read one row beyond its page: drop that row and say where the next page starts
+/// (after the page's last row, by its `(created_ms, id)`), or `None` on the last page.
+pub fn next_after<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (i64, String),
+) -> Option<domain::listing::After> {
+    if i64::try_from(rows.len()).unwrap_or(i64::MAX) <= limit {
+        return None;
+    }
+    rows.pop();
+    rows.last().map(|last| {
+        let (created_ms, id) = key(last);
+        domain::listing::After {
+            values: vec![domain::listing::KeyValue::Int(created_ms)],
+            id,
+        }
+    })
+}
+
 /// A value bound into a dynamic query.
 #[derive(Clone, Debug)]
 pub enum Bind {

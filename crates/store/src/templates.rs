@@ -1,9 +1,10 @@
 //! Message templates of a WABA: submitted, then approved or rejected by the provider. Only an
 //! approved template can be sent, and its category sets the price.
 
-use crate::select::{Bind, Select};
+use crate::select::{Bind, Page, Select};
 use crate::{StoreError, parse_column};
 use domain::ids::row_id;
+use domain::listing::{After, SortKey};
 use domain::message::NewTemplate;
 use domain::pricing::Category;
 use domain::{PartnerId, WabaId};
@@ -141,15 +142,15 @@ pub struct TemplateFilter {
     pub category: Option<Category>,
 }
 
-/// The WABA's templates, newest first, and how many match in all.
+/// A page of the WABA's templates, newest first (or oldest), how many match in all, and where
+/// the next page starts.
 pub async fn list(
     conn: &mut AnyConnection,
     partner: &PartnerId,
     waba: &WabaId,
     filter: &TemplateFilter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Template>, i64), StoreError> {
+    page: &Page<'_>,
+) -> Result<(Vec<Template>, i64, Option<After>), StoreError> {
     let filtered = |base: &'static str| {
         let mut q = Select::new(base);
         q.push(" WHERE partner_id = ")
@@ -168,22 +169,34 @@ pub async fn list(
         }
         q
     };
-    let total = filtered("SELECT COUNT(*) FROM message_templates")
-        .fetch_count(&mut *conn)
-        .await?;
+    let sort = [SortKey {
+        field: "created_at",
+        descending: !page.oldest_first,
+    }];
+    let columns = &[("created_at", "created_ms")];
     let mut listed = filtered(
         "SELECT id, partner_id, waba_id, name, language, category, components, status, rejected_reason, created_ms, modified_ms FROM message_templates",
     );
+    if let Some(after) = page.after {
+        listed.after(&sort, columns, "id", after);
+    }
+    listed.order_by(&sort, columns, "id");
     listed
-        .push(" ORDER BY created_ms DESC, id DESC")
-        .limit(limit, Some(offset));
-    let rows = listed
+        .push(" LIMIT ")
+        .bind(Bind::Int(page.limit + 1))
+        .push(" OFFSET ")
+        .bind(Bind::Int(page.offset));
+    let mut rows = listed
         .fetch_all::<TemplateRow, _>(&mut *conn)
         .await?
         .into_iter()
         .map(Template::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((rows, total))
+    let next = crate::select::next_after(&mut rows, page.limit, |t| (t.created_ms, t.id.clone()));
+    let total = filtered("SELECT CAST(COUNT(*) AS BIGINT) FROM message_templates")
+        .fetch_count(&mut *conn)
+        .await?;
+    Ok((rows, total, next))
 }
 
 /// Move a submitted template to `approved` or `rejected`; false when it was not submitted

@@ -78,6 +78,24 @@ pub async fn create<'e>(
     Ok(done.rows_affected() == 1)
 }
 
+/// The WABA, if it belongs to `partner`.
+pub async fn get<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+    id: &WabaId,
+) -> Result<Option<Waba>, StoreError> {
+    sqlx::query_as::<_, Row>(
+        "SELECT id, client_id, external_id, name, namespace, fb_account_status, created_ms
+           FROM wabas WHERE partner_id = $1 AND id = $2",
+    )
+    .bind(partner.as_str())
+    .bind(id.as_str())
+    .fetch_optional(ex)
+    .await?
+    .map(Waba::try_from)
+    .transpose()
+}
+
 /// The WABA, if it belongs to `partner` and to `client`.
 pub async fn get_for_client<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -256,13 +256,18 @@ async fn list_templates(
     let (limit, offset) = paging(query.limit, query.offset).map_err(MessagingError::from)?;
     let filter =
         template_filter(query.name, query.status, query.category).map_err(MessagingError::from)?;
-    let (rows, total) = templates::list(
+    let page = store::select::Page {
+        limit,
+        offset,
+        after: None,
+        oldest_first: false,
+    };
+    let (rows, total, _) = templates::list(
         &state,
         &sender.partner.id,
         &sender.channel.waba_id,
         &filter,
-        limit,
-        offset,
+        &page,
     )
     .await?;
     let items: Vec<serde_json::Value> = rows.iter().map(templates::template_json).collect();

@@ -423,3 +423,150 @@ pub async fn derive_card(
     state.rate_cards.clear();
     Ok(version)
 }
+
+/// A page of the partner's ledger (every account of it), and where the next page starts.
+pub async fn ledger(
+    state: &AppState,
+    partner: &PartnerId,
+    filter: &store::billing::EntryFilter,
+    page: &store::select::Page<'_>,
+) -> Result<
+    (
+        Vec<store::billing::Entry>,
+        i64,
+        Option<domain::listing::After>,
+    ),
+    AppError,
+> {
+    let mut conn = state.db.pool().acquire().await?;
+    Ok(store::billing::entries(&mut conn, partner, filter, page).await?)
+}
+
+/// The rate card in force now in the partner's currency.
+pub async fn card_in_force(
+    state: &AppState,
+    partner: &Partner,
+) -> Result<(store::rate_cards::Version, Arc<domain::pricing::RateCard>), AppError> {
+    let cards = rate_cards(state).await?;
+    cards
+        .in_force(partner.currency, state.now_ms())
+        .cloned()
+        .ok_or_else(|| {
+            AppError::Unprocessable(format!(
+                "No {} rate card is in force yet; the BSP has to import or derive one.",
+                partner.currency.as_str().to_uppercase()
+            ))
+        })
+}
+
+/// How usage is summed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granularity {
+    Day,
+    Month,
+}
+
+/// One period's usage by category.
+#[derive(Clone, Debug, Default)]
+pub struct PeriodUsage {
+    pub period_ms: i64,
+    /// Per category (marketing, utility, authentication, service): quantity, paid quantity, price.
+    pub categories: std::collections::BTreeMap<&'static str, (i64, i64, Micros)>,
+}
+
+impl PeriodUsage {
+    pub fn quantity(&self) -> i64 {
+        self.categories.values().map(|c| c.0).sum()
+    }
+    pub fn paid_quantity(&self) -> i64 {
+        self.categories.values().map(|c| c.1).sum()
+    }
+    pub fn total(&self) -> Micros {
+        self.categories
+            .values()
+            .fold(Micros::ZERO, |sum, c| sum.checked_add(c.2).unwrap_or(sum))
+    }
+}
+
+/// What `…/clients/{cid}/info/balance` answers.
+#[derive(Clone, Debug)]
+pub struct ClientUsage {
+    pub balance: Micros,
+    pub currency: Currency,
+    pub last_renewal: Option<(i64, Micros)>,
+    pub estimated_template_cost: Micros,
+    pub usage: Vec<PeriodUsage>,
+}
+
+/// The paying account's balance for a client and the client's usage per UTC day or month
+/// between two instants.
+pub async fn client_usage(
+    state: &AppState,
+    partner: &Partner,
+    client: &domain::ClientId,
+    from_ms: i64,
+    until_ms: i64,
+    granularity: Granularity,
+) -> Result<ClientUsage, AppError> {
+    let pool = state.db.pool();
+    let found = store::clients::get(pool, &partner.id, client)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let holder = payer(partner, client);
+    let account = store::billing::account(pool, &partner.id, &holder).await?;
+    let last_renewal = match &account {
+        Some(a) => store::billing::last_top_up(pool, &a.id).await?,
+        None => None,
+    };
+    let market = found
+        .contact_info
+        .country
+        .as_deref()
+        .and_then(domain::pricing::market_of_country)
+        .unwrap_or(domain::pricing::OTHER);
+    let estimated_template_cost = rate_cards(state)
+        .await?
+        .in_force(partner.currency, state.now_ms())
+        .and_then(|(_, card)| card.market(market).map(|m| m.marketing))
+        .unwrap_or(Micros::ZERO);
+    let rows = store::messages::daily_usage(pool, &partner.id, client, from_ms, until_ms).await?;
+    let mut periods: Vec<PeriodUsage> = Vec::new();
+    for row in rows {
+        let day_ms = row.day * 86_400_000;
+        let period_ms = match granularity {
+            Granularity::Day => day_ms,
+            Granularity::Month => domain::calendar::month_floor_ms(day_ms),
+        };
+        if periods.last().is_none_or(|p| p.period_ms != period_ms) {
+            periods.push(PeriodUsage {
+                period_ms,
+                ..PeriodUsage::default()
+            });
+        }
+        let Some(period) = periods.last_mut() else {
+            continue;
+        };
+        let Some(category) = domain::pricing::Category::parse_stored(&row.category) else {
+            continue;
+        };
+        let slot = period
+            .categories
+            .entry(category.as_str())
+            .or_insert((0, 0, Micros::ZERO));
+        slot.0 += row.quantity;
+        if row.pricing_type == domain::pricing::PricingType::Regular.as_str() {
+            slot.1 += row.quantity;
+        }
+        slot.2 = slot
+            .2
+            .checked_add(Micros::new(row.price_micros))
+            .unwrap_or(slot.2);
+    }
+    Ok(ClientUsage {
+        balance: account.as_ref().map_or(Micros::ZERO, |a| a.balance),
+        currency: account.as_ref().map_or(partner.currency, |a| a.currency),
+        last_renewal,
+        estimated_template_cost,
+        usage: periods,
+    })
+}

@@ -9,6 +9,7 @@ struct Demo {
     partner: PartnerId,
     client: String,
     channel: String,
+    waba: String,
 }
 
 async fn demo_with_running_number(app: &TestApp) -> Demo {
@@ -17,10 +18,17 @@ async fn demo_with_running_number(app: &TestApp) -> Demo {
         .with_running_channel("Secret Client", "+4915123450001")
         .build()
         .await;
+    let waba = store::channels::get(app.state.db.pool(), &demo.id, &demo.channels[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .waba_id
+        .to_string();
     Demo {
         partner: demo.id,
         client: demo.clients[0].to_string(),
         channel: demo.channels[0].to_string(),
+        waba,
     }
 }
 
@@ -30,6 +38,7 @@ fn leaks(body: &str, demo: &Demo) -> bool {
         || body.contains(&demo.client)
         || body.contains(&demo.channel)
         || body.contains("+4915123450001")
+        || body.contains(&demo.waba)
 }
 
 #[tokio::test]
@@ -42,7 +51,7 @@ async fn other_partners_credentials_never_reach_demo_data() {
         let oscar_key = app.api(&app.api_key(&other).await);
 
         let d = &demo.partner;
-        let (c, ch) = (&demo.client, &demo.channel);
+        let (c, ch, wa) = (&demo.client, &demo.channel, &demo.waba);
         // Bodies that would be accepted from Demo itself; the rest send none (or `{}`).
         let body_of = |method: &str, path: &str| -> Option<Value> {
             let body = match (method, path) {
@@ -81,6 +90,7 @@ async fn other_partners_credentials_never_reach_demo_data() {
                     .replace("{partner_id}", d.as_str())
                     .replace("{client_id}", c)
                     .replace("{channel_id}", ch)
+                    .replace("{waba_id}", wa)
                     .replace("{event_id}", "evt_0000000000000000");
                 assert!(!path.contains('{'), "no id for {template}");
                 Some((method.to_owned(), path, body_of(method, template)))
@@ -113,7 +123,10 @@ async fn other_partners_credentials_never_reach_demo_data() {
         }
         // Demo's objects addressed under Oscar's own partner are simply not found.
         for (method, path, body) in &routes {
-            if !path.contains(c.as_str()) && !path.contains(ch.as_str()) {
+            if !path.contains(c.as_str())
+                && !path.contains(ch.as_str())
+                && !path.contains(wa.as_str())
+            {
                 continue;
             }
             let path = path.replace(d.as_str(), other.as_str());

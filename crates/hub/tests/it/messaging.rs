@@ -179,8 +179,12 @@ async fn usage_entries(app: &TestApp, partner: &PartnerId) -> Vec<store::billing
             kind: Some(domain::ledger::EntryKind::Usage),
             ..Default::default()
         },
-        1000,
-        0,
+        &store::select::Page {
+            limit: 1000,
+            offset: 0,
+            after: None,
+            oldest_first: false,
+        },
     )
     .await
     .unwrap()
@@ -781,6 +785,170 @@ async fn every_messaging_route_answers_errors_in_the_cloud_api_shape() {
             .await
             .unwrap();
         assert_eq!(health["health_status"]["can_send_message"], "AVAILABLE", "{health}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_partner_api_shows_the_balance_ledger_rate_card_usage_and_templates() {
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340012", false).await;
+        enable_billing(&app, &n.partner, "20").await;
+        app.user(
+            "member@acme.test",
+            "Mia",
+            &[(&n.partner, crate::support::app::Role::Member)],
+        )
+        .await;
+        let api = app.api_bearer(&app.bearer("member@acme.test").await);
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        template(&app, &n, "please_reject", "UTILITY").await;
+        for i in 0..3 {
+            send(
+                &app,
+                &n.key,
+                &template_body(&format!("4915187622{i:03}"), "spring_sale"),
+            )
+            .await;
+        }
+        inbound(&app, &n.key, "4915187654321").await;
+        send(&app, &n.key, &text_body("4915187654321")).await;
+        let price = card.market("Germany").unwrap().marketing;
+        let base = format!("/api/v2/partners/{}", n.partner);
+        let get = |path: String| {
+            let api = api.clone();
+            let url = app.link(&path);
+            async move {
+                let res = api.get(url).send().await.unwrap();
+                let status = res.status().as_u16();
+                (status, res.json::<Value>().await.unwrap())
+            }
+        };
+
+        let (status, body) = get(format!("{base}/balance")).await;
+        assert_eq!(status, 200, "{body}");
+        let expected = Micros::parse_major("20")
+            .unwrap()
+            .checked_sub(Micros::new(price.get() * 3))
+            .unwrap();
+        assert_eq!(
+            body,
+            json!([{"total": serde_json::to_value(expected).unwrap(), "currency": "eur"}])
+        );
+
+        let (status, body) = get(format!(
+            "{base}/ledger?limit=2&filters={}",
+            r#"{"kind":"usage"}"#
+        ))
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["total"], 3);
+        assert_eq!(body["ledger_entries"].as_array().unwrap().len(), 2);
+        assert_eq!(body["ledger_entries"][0]["kind"], "usage");
+        assert_eq!(body["ledger_entries"][0]["currency"], "eur");
+        assert_eq!(
+            body["ledger_entries"][0]["balance_after"],
+            serde_json::to_value(expected).unwrap()
+        );
+        let cursor = body["next_cursor"].as_str().unwrap().to_owned();
+        let (_, next) = get(format!(
+            "{base}/ledger?limit=2&filters={}&cursor={cursor}",
+            r#"{"kind":"usage"}"#
+        ))
+        .await;
+        assert_eq!(next["ledger_entries"].as_array().unwrap().len(), 1);
+        assert!(next["next_cursor"].is_null());
+        let (status, body) = get(format!("{base}/ledger?filters={}", r#"{"kind":"gift"}"#)).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["meta"]["details"][0]
+                .as_str()
+                .unwrap()
+                .contains("kind"),
+            "{body}"
+        );
+
+        let (status, body) = get(format!("{base}/rate_card")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["currency"], "eur");
+        assert_eq!(body["effective_from"], "2026-01-01");
+        assert_eq!(body["markets"].as_array().unwrap().len(), 32);
+        let germany = body["markets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["market"] == "Germany")
+            .unwrap();
+        assert_eq!(germany["marketing"], serde_json::to_value(price).unwrap());
+
+        let (status, body) = get(format!(
+            "{base}/clients/{}/info/balance?granularity=day&start_date={}&end_date={}",
+            n.client,
+            crate::support::app::T0_MS / 1000 - 86_400,
+            crate::support::app::T0_MS / 1000 + 86_400
+        ))
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["granularity"], "day");
+        assert_eq!(body["balance"], serde_json::to_value(expected).unwrap());
+        assert!(body["last_renewal"].is_null(), "no top-up yet: {body}");
+        let day = &body["usage"][0];
+        assert_eq!(day["period_date"], "2026-11-25T00:00:00Z");
+        assert_eq!(day["marketing_quantity"], 3);
+        assert_eq!(day["marketing_paid_quantity"], 3);
+        assert_eq!(day["service_quantity"], 1);
+        assert_eq!(day["service_paid_quantity"], 0);
+        assert_eq!(day["quantity"], 4);
+        assert_eq!(day["free_quantity"], 1);
+        assert_eq!(
+            day["total_price"],
+            serde_json::to_value(Micros::new(price.get() * 3)).unwrap()
+        );
+        for key in [
+            "business_initiated_quantity",
+            "user_initiated_price",
+            "utility_price",
+            "free_tier",
+        ] {
+            assert_eq!(day[key].as_f64(), Some(0.0), "{key}");
+        }
+        let (status, _) = get(format!(
+            "{base}/clients/{}/info/balance?granularity=week",
+            n.client
+        ))
+        .await;
+        assert_eq!(status, 400);
+
+        let waba = store::channels::get(app.state.db.pool(), &n.partner, &{
+            let sender = hub::services::messaging::authenticate(&app.state, Some(&n.key))
+                .await
+                .unwrap();
+            sender.channel.id
+        })
+        .await
+        .unwrap()
+        .unwrap()
+        .waba_id;
+        let (status, body) = get(format!("{base}/waba_accounts/{waba}/waba_templates")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["total"], 2);
+        let (_, body) = get(format!(
+            "{base}/waba_accounts/{waba}/waba_templates?filters={}",
+            r#"{"status":"rejected"}"#
+        ))
+        .await;
+        assert_eq!(body["total"], 1);
+        assert_eq!(body["waba_templates"][0]["name"], "please_reject");
+        assert!(body["waba_templates"][0]["rejected_reason"].is_string());
+        let (status, _) = get(format!(
+            "{base}/waba_accounts/{waba}/waba_templates?filters={}",
+            r#"{"category":"PROMO"}"#
+        ))
+        .await;
+        assert_eq!(status, 400);
+        let (status, _) = get(format!("{base}/waba_accounts/zzzzzzWA/waba_templates")).await;
+        assert_eq!(status, 404);
     })
     .await;
 }

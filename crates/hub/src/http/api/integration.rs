@@ -164,17 +164,17 @@ pub const EVENT_LIST: ListSpec = ListSpec {
     numeric_sorts: &["created_at"],
 };
 
-/// Query of the events list besides the common list parameters.
+/// The date range of the events list and the ledger, besides the common list parameters.
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventParams {
-    /// Only events created at or after this time (UNIX seconds).
+    /// Only items created at or after this time (UNIX seconds).
     pub start_date: Option<i64>,
-    /// Only events created before this time (UNIX seconds).
+    /// Only items created before this time (UNIX seconds).
     pub end_date: Option<i64>,
 }
 
-fn seconds(
+pub(super) fn seconds(
     params: &HashMap<String, String>,
     name: &'static str,
 ) -> Result<Option<i64>, domain::FieldError> {

@@ -378,3 +378,188 @@ pub fn event_list<'a>(
         events: events.iter().map(event).collect(),
     }
 }
+
+/// A balance in its currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceOut {
+    /// In major units (euros, dollars), exact to the micro-unit.
+    #[schema(value_type = f64, example = 512.37)]
+    pub total: domain::Micros,
+    #[schema(example = "eur")]
+    pub currency: &'static str,
+}
+
+/// One ledger entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntryOut<'a> {
+    pub id: &'a str,
+    /// `partner`, or the Direct-Payment client whose balance it is.
+    pub account: String,
+    /// `top_up`, `usage`, `refund` or `adjustment`.
+    pub kind: &'static str,
+    /// Positive credits, negative debits, in major units.
+    #[schema(value_type = f64)]
+    pub amount: domain::Micros,
+    #[schema(value_type = f64)]
+    pub balance_after: domain::Micros,
+    pub currency: &'static str,
+    /// What it is about: a message id (`wamid.…`), an adjustment, a top-up.
+    pub reference: &'a str,
+    pub description: &'a str,
+    pub created_at: String,
+}
+
+/// A page of ledger entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerList<'a> {
+    pub count: usize,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    #[schema(value_type = Object)]
+    pub filters: serde_json::Value,
+    pub sort: Vec<String>,
+    /// Pass as `cursor` for the next page (same `sort`, `filters` and dates); `null` on the last page.
+    pub next_cursor: Option<String>,
+    pub ledger_entries: Vec<LedgerEntryOut<'a>>,
+}
+
+pub fn ledger_list(
+    entries: &[store::billing::Entry],
+    m: ListMeta,
+    currency: domain::Currency,
+) -> LedgerList<'_> {
+    LedgerList {
+        count: m.count,
+        total: m.total,
+        limit: m.limit,
+        offset: m.offset,
+        filters: m.filters,
+        sort: m.sort,
+        next_cursor: m.next_cursor,
+        ledger_entries: entries
+            .iter()
+            .map(|e| LedgerEntryOut {
+                id: &e.id,
+                account: match &e.holder {
+                    store::billing::Holder::Partner => "partner".to_owned(),
+                    store::billing::Holder::Client(c) => c.to_string(),
+                },
+                kind: e.kind.as_str(),
+                amount: e.amount,
+                balance_after: e.balance_after,
+                currency: currency.as_str(),
+                reference: &e.reference,
+                description: &e.description,
+                created_at: iso_ms(e.created_ms),
+            })
+            .collect(),
+    }
+}
+
+/// One market's rates per delivered template message, in major units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarketRatesOut<'a> {
+    pub market: &'a str,
+    #[schema(value_type = f64)]
+    pub marketing: domain::Micros,
+    #[schema(value_type = f64)]
+    pub utility: domain::Micros,
+    #[schema(value_type = f64)]
+    pub authentication: domain::Micros,
+    /// `null` where the market has no such rate.
+    #[schema(value_type = Option<f64>)]
+    pub authentication_international: Option<domain::Micros>,
+}
+
+/// A rate card version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RateCardOut<'a> {
+    pub currency: &'static str,
+    pub version: i64,
+    /// The UTC day it took effect.
+    pub effective_from: String,
+    pub markets: Vec<MarketRatesOut<'a>>,
+}
+
+pub fn rate_card<'a>(
+    version: &store::rate_cards::Version,
+    card: &'a domain::pricing::RateCard,
+) -> RateCardOut<'a> {
+    RateCardOut {
+        currency: version.currency.as_str(),
+        version: version.version,
+        effective_from: iso_ms(version.effective_from_ms)
+            .get(..10)
+            .unwrap_or_default()
+            .to_owned(),
+        markets: card
+            .markets()
+            .map(|m| MarketRatesOut {
+                market: &m.market,
+                marketing: m.marketing,
+                utility: m.utility,
+                authentication: m.authentication,
+                authentication_international: m.authentication_international,
+            })
+            .collect(),
+    }
+}
+
+/// `…/clients/{cid}/info/balance`: every key present, the relics of older pricing as 0.
+pub fn client_usage(
+    usage: &crate::services::billing::ClientUsage,
+    granularity: crate::services::billing::Granularity,
+) -> serde_json::Value {
+    let zero = domain::Micros::ZERO;
+    let periods: Vec<serde_json::Value> = usage
+        .usage
+        .iter()
+        .map(|p| {
+            let mut period = serde_json::json!({
+                "period_date": iso_ms(p.period_ms),
+                "quantity": p.quantity(),
+                "free_quantity": p.quantity() - p.paid_quantity(),
+                "paid_quantity": p.paid_quantity(),
+                "free_tier": 0,
+                "free_entry_point": 0,
+                "business_initiated_quantity": 0,
+                "business_initiated_paid_quantity": 0,
+                "business_initiated_price": zero,
+                "user_initiated_quantity": 0,
+                "user_initiated_paid_quantity": 0,
+                "user_initiated_price": zero,
+            });
+            if let Some(map) = period.as_object_mut() {
+                for category in ["marketing", "utility", "authentication", "service"] {
+                    let (quantity, paid, price) =
+                        p.categories.get(category).copied().unwrap_or((0, 0, zero));
+                    map.insert(format!("{category}_quantity"), quantity.into());
+                    map.insert(format!("{category}_paid_quantity"), paid.into());
+                    map.insert(
+                        format!("{category}_price"),
+                        serde_json::to_value(price).unwrap_or_default(),
+                    );
+                }
+                map.insert(
+                    "total_price".into(),
+                    serde_json::to_value(p.total()).unwrap_or_default(),
+                );
+            }
+            period
+        })
+        .collect();
+    serde_json::json!({
+        "balance": usage.balance,
+        "currency": usage.currency.as_str(),
+        "last_renewal": usage.last_renewal.map(|(at, amount)| serde_json::json!({"date": iso_ms(at), "amount": amount})),
+        "estimated_template_cost": usage.estimated_template_cost,
+        "granularity": match granularity {
+            crate::services::billing::Granularity::Day => "day",
+            crate::services::billing::Granularity::Month => "month",
+        },
+        "bi_price_for_currency_and_client_country": usage.estimated_template_cost,
+        "ui_price_for_currency_and_client_country": zero,
+        "usage": periods,
+    })
+}

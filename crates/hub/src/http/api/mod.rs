@@ -1,6 +1,7 @@
 //! The Partner API v2 (`/api/v2`), drop-in compatible with the 360dialog Partner API: same paths,
 //! fields, list envelope, filter syntax and error envelope (`partner-api.md`).
 
+pub mod billing;
 pub mod channels;
 mod clients;
 pub mod extract;
@@ -57,6 +58,11 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(integration::rotate_webhook_secret))
         .routes(routes!(integration::list_events))
         .routes(routes!(integration::resend_event))
+        .routes(routes!(billing::balance))
+        .routes(routes!(billing::ledger))
+        .routes(routes!(billing::rate_card))
+        .routes(routes!(billing::client_balance))
+        .routes(routes!(billing::waba_templates))
 }
 
 /// The API's routes (full paths, mounted at the root) and the document at `openapi.json`.
@@ -100,6 +106,7 @@ pub fn router() -> Routes {
         (name = "channels", description = "Phone numbers (channels) of clients."),
         (name = "api_keys", description = "Messaging API keys of a channel."),
         (name = "webhooks", description = "The partner webhook: URL, signing secret, events and their deliveries (Standard Webhooks signatures)."),
+        (name = "billing", description = "The prepaid balance, its ledger, the rate card in force, usage per client, and WABAs' message templates (whose category sets a message's price)."),
     )
 )]
 pub struct ApiDoc;

@@ -112,17 +112,20 @@ pub async fn review(state: &AppState, partner: &PartnerId, id: &str) -> Result<(
     Ok(())
 }
 
-/// A page of a WABA's templates and how many match.
+/// A page of a WABA of the partner's templates, how many match, and where the next page
+/// starts; another partner's WABA is not found.
 pub async fn list(
     state: &AppState,
     partner: &PartnerId,
     waba: &WabaId,
     filter: &TemplateFilter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Template>, i64), AppError> {
+    page: &store::select::Page<'_>,
+) -> Result<(Vec<Template>, i64, Option<domain::listing::After>), AppError> {
+    store::wabas::get(state.db.pool(), partner, waba)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut conn = state.db.pool().acquire().await?;
-    Ok(store::templates::list(&mut conn, partner, waba, filter, limit, offset).await?)
+    Ok(store::templates::list(&mut conn, partner, waba, filter, page).await?)
 }
 
 /// Delete a template (every language of the name) from the sender's WABA.
