@@ -287,6 +287,95 @@ impl Outbound {
     }
 }
 
+/// Extra headers a number's messaging webhook sends (`POST /v1/configs/webhook {"headers"}`),
+/// e.g. the receiver's own authorization: at most ten, with header names that are not ours.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookHeaders(Vec<(String, String)>);
+
+const MAX_WEBHOOK_HEADERS: usize = 10;
+/// Headers every delivery sets itself.
+const RESERVED_HEADERS: [&str; 8] = [
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-hub-signature-256",
+];
+
+impl WebhookHeaders {
+    pub fn parse(value: Option<&Value>) -> Result<Self, ParamError> {
+        let object = match value {
+            None | Some(Value::Null) => return Ok(Self::default()),
+            Some(Value::Object(o)) => o,
+            Some(_) => {
+                return Err(param(
+                    "headers",
+                    "must be an object of header names to values",
+                ));
+            }
+        };
+        if object.len() > MAX_WEBHOOK_HEADERS {
+            return Err(param("headers", "may have at most 10 headers"));
+        }
+        let mut headers = Vec::with_capacity(object.len());
+        for (name, value) in object {
+            let valid_name = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid_name {
+                return Err(param(
+                    format!("headers.{name}"),
+                    "is not a header name (letters, digits, - and _)",
+                ));
+            }
+            if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(param(
+                    format!("headers.{name}"),
+                    "is set by every delivery and cannot be replaced",
+                ));
+            }
+            let Value::String(text) = value else {
+                return Err(param(format!("headers.{name}"), "must be a string"));
+            };
+            if text.len() > 1024 || text.chars().any(char::is_control) {
+                return Err(param(
+                    format!("headers.{name}"),
+                    "must be at most 1024 printable characters",
+                ));
+            }
+            headers.push((name.clone(), text.clone()));
+        }
+        Ok(Self(headers))
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// As stored: a JSON object.
+    pub fn to_json(&self) -> String {
+        let map: serde_json::Map<String, Value> = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        Value::Object(map).to_string()
+    }
+
+    /// From storage; a row that does not parse sends no extra headers.
+    pub fn from_json(text: &str) -> Self {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| Self::parse(Some(&v)).ok())
+            .unwrap_or_default()
+    }
+}
+
 /// A template as submitted (`POST /v1/configs/templates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTemplate {
@@ -395,6 +484,20 @@ mod tests {
             "template.language"
         );
         assert_eq!(field(json!([1])), "body");
+    }
+
+    #[test]
+    fn webhook_headers_refuse_our_own_and_odd_ones() {
+        let ok = WebhookHeaders::parse(Some(&json!({"Authorization": "Bearer x"}))).unwrap();
+        assert_eq!(WebhookHeaders::from_json(&ok.to_json()), ok);
+        let field = |v: Value| WebhookHeaders::parse(Some(&v)).unwrap_err().field;
+        assert_eq!(
+            field(json!({"Webhook-Signature": "x"})),
+            "headers.Webhook-Signature"
+        );
+        assert_eq!(field(json!({"bad name": "x"})), "headers.bad name");
+        assert_eq!(field(json!({"X-A": 1})), "headers.X-A");
+        assert_eq!(field(json!(["x"])), "headers");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod channel_webhooks;
 pub mod channels;
 pub mod client_users;
 pub mod clients;

@@ -5,9 +5,9 @@
 
 use crate::select::{Bind, Select};
 use crate::{Backend, Db, StoreError, dialect};
-use domain::PartnerId;
 use domain::ids::row_id;
 use domain::listing::{After, KeyValue, SortKey};
+use domain::{ChannelId, PartnerId};
 use sqlx::{Any, Executor};
 use std::collections::HashMap;
 
@@ -193,6 +193,8 @@ pub async fn rotate_secret(
 #[derive(Debug)]
 pub struct NewEvent<'a> {
     pub id: &'a str,
+    /// The number whose messaging webhook receives it; `None` for the partner's webhook.
+    pub channel_id: Option<&'a ChannelId>,
     pub event_type: &'a str,
     /// The exact JSON body every attempt sends.
     pub body: &'a str,
@@ -208,8 +210,8 @@ pub async fn insert_event<'e>(
 ) -> Result<(), StoreError> {
     let next = (event.state == "pending").then_some(now_ms);
     sqlx::query(
-        "INSERT INTO webhook_events (id, partner_id, event_type, body, state, next_attempt_ms, created_ms, updated_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO webhook_events (id, partner_id, event_type, body, state, next_attempt_ms, created_ms, updated_ms, channel_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
     )
     .bind(event.id)
     .bind(partner.as_str())
@@ -218,6 +220,7 @@ pub async fn insert_event<'e>(
     .bind(event.state)
     .bind(next)
     .bind(now_ms)
+    .bind(event.channel_id.map(ChannelId::as_str))
     .execute(ex)
     .await?;
     Ok(())
@@ -233,6 +236,10 @@ pub struct DueEvent {
     pub attempts: i64,
     pub webhook_url: Option<String>,
     pub webhook_disabled_ms: Option<i64>,
+    /// Set for a number's messaging webhook event: its own secret and extra headers.
+    pub channel_id: Option<String>,
+    pub channel_secret: Option<String>,
+    pub channel_headers: Option<String>,
 }
 
 /// Lease up to `max` due events until `now_ms + lease_ms`.
@@ -254,8 +261,13 @@ pub async fn claim_due(
         return Ok(Vec::new());
     }
     let mut q = Select::new(
-        "SELECT e.id, e.partner_id, e.event_type, e.body, e.attempts, p.webhook_url, p.webhook_disabled_ms
-           FROM webhook_events e JOIN partners p ON p.id = e.partner_id WHERE e.id IN (",
+        "SELECT e.id, e.partner_id, e.event_type, e.body, e.attempts,
+                CASE WHEN e.channel_id IS NULL THEN p.webhook_url ELSE w.url END AS webhook_url,
+                CASE WHEN e.channel_id IS NULL THEN p.webhook_disabled_ms ELSE NULL END AS webhook_disabled_ms,
+                e.channel_id, w.secret AS channel_secret, w.headers AS channel_headers
+           FROM webhook_events e JOIN partners p ON p.id = e.partner_id
+           LEFT JOIN channel_webhooks w ON w.channel_id = e.channel_id AND w.partner_id = e.partner_id
+          WHERE e.id IN (",
     );
     q.bind_texts(ids.iter().map(|(id,)| id.as_str()))
         .push(") ORDER BY e.next_attempt_ms");
@@ -401,8 +413,9 @@ pub struct EventFilter {
     pub oldest_first: bool,
 }
 
+/// The partner's own events: a number's messaging webhook events are the number's.
 fn event_where(q: &mut Select, partner: &PartnerId, filter: &EventFilter) {
-    q.push(" WHERE partner_id = ")
+    q.push(" WHERE channel_id IS NULL AND partner_id = ")
         .bind(Bind::Text(partner.as_str().to_owned()));
     if let Some(t) = &filter.event_type {
         q.push(" AND event_type = ").bind(Bind::Text(t.clone()));
@@ -469,7 +482,7 @@ pub async fn event<'e>(
 ) -> Result<Option<EventRow>, StoreError> {
     Ok(sqlx::query_as::<_, EventRow>(
         "SELECT id, event_type, body, state, attempts, next_attempt_ms, last_status, last_error, created_ms, delivered_ms
-           FROM webhook_events WHERE partner_id = $1 AND id = $2",
+           FROM webhook_events WHERE partner_id = $1 AND id = $2 AND channel_id IS NULL",
     )
     .bind(partner.as_str())
     .bind(id)
@@ -521,7 +534,7 @@ pub async fn resend<'e>(
     let done = sqlx::query(
         "UPDATE webhook_events SET state = 'pending', attempts = 0, next_attempt_ms = $1,
                 lease_until_ms = NULL, updated_ms = $1
-          WHERE partner_id = $2 AND id = $3",
+          WHERE partner_id = $2 AND id = $3 AND channel_id IS NULL",
     )
     .bind(now_ms)
     .bind(partner.as_str())

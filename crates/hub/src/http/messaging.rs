@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::http::routes::Routes;
 use crate::services::messaging::error::{CloudError, app_error};
-use crate::services::messaging::{self, MessagingError, Sender, send, templates};
+use crate::services::messaging::{self, MessagingError, Sender, send, templates, webhook};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -30,6 +30,9 @@ pub fn router() -> Routes {
             "/v1/configs/templates/{name}",
             delete_template,
         )
+        .post("/v1/configs/webhook", set_webhook)
+        .get("/v1/configs/webhook", get_webhook)
+        .post("/v1/configs/webhook/rotate_secret", rotate_webhook_secret)
         .post("/v1/sandbox/inbound", sandbox_inbound)
 }
 
@@ -292,6 +295,33 @@ async fn delete_template(
         "meta": {"success": true, "http_code": 200, "developer_message": format!("Template {name} deleted")}
     }))
     .into_response())
+}
+
+async fn set_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, CloudApiError> {
+    let sender = sender(&state, &headers).await?;
+    json_body(&headers, &body)?;
+    let answer = webhook::set(&state, &sender, &parse(&body)?).await?;
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn get_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, CloudApiError> {
+    let sender = sender(&state, &headers).await?;
+    Ok(axum::Json(webhook::get(&state, &sender).await?).into_response())
+}
+
+async fn rotate_webhook_secret(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, CloudApiError> {
+    let sender = sender(&state, &headers).await?;
+    Ok(axum::Json(webhook::rotate(&state, &sender).await?).into_response())
 }
 
 async fn sandbox_inbound(

@@ -120,18 +120,13 @@ impl WebhookClient {
     }
 
     /// POST `body` as JSON with `headers`.
-    pub async fn post(
-        &self,
-        url: &str,
-        headers: &[(&'static str, String)],
-        body: String,
-    ) -> Exchange {
+    pub async fn post(&self, url: &str, headers: &[(String, String)], body: String) -> Exchange {
         let mut request = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         for (name, value) in headers {
-            request = request.header(*name, value);
+            request = request.header(name.as_str(), value);
         }
         self.exchange(url, request.body(body)).await
     }

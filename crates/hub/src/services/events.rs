@@ -46,6 +46,7 @@ pub async fn emit(
         &mut *conn,
         partner,
         &store::webhooks::NewEvent {
+            channel_id: None,
             id: id.as_str(),
             event_type: event.as_str(),
             body: &body,

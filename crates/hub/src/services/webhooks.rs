@@ -302,17 +302,17 @@ fn signed_headers(
     id: &str,
     timestamp_s: i64,
     body: &str,
-) -> Vec<(&'static str, String)> {
+) -> Vec<(String, String)> {
     let parsed: Vec<WebhookSecret> = secrets
         .iter()
         .filter_map(|s| WebhookSecret::parse(s).ok())
         .collect();
     let refs: Vec<&WebhookSecret> = parsed.iter().collect();
     vec![
-        ("webhook-id", id.to_owned()),
-        ("webhook-timestamp", timestamp_s.to_string()),
+        ("webhook-id".to_owned(), id.to_owned()),
+        ("webhook-timestamp".to_owned(), timestamp_s.to_string()),
         (
-            "webhook-signature",
+            "webhook-signature".to_owned(),
             webhook_signature::signature_header(&refs, id, timestamp_s, body.as_bytes()),
         ),
     ]
@@ -355,6 +355,7 @@ pub async fn test_webhook(
         &mut *tx,
         partner,
         &store::webhooks::NewEvent {
+            channel_id: None,
             id: id.as_str(),
             event_type: EventType::Test.as_str(),
             body: &body,
@@ -607,7 +608,26 @@ pub async fn attempt(
             exhausted: true,
         };
     }
-    let headers = signed_headers(secrets, &due.id, now / 1000, &due.body);
+    let headers = match (&due.channel_id, &due.channel_secret) {
+        // A number's messaging webhook: its own secret, Meta's signature header too, and the
+        // headers its owner asked for.
+        (Some(_), Some(secret)) => {
+            let mut headers =
+                signed_headers(std::slice::from_ref(secret), &due.id, now / 1000, &due.body);
+            if let Ok(parsed) = WebhookSecret::parse(secret) {
+                headers.push((
+                    "x-hub-signature-256".to_owned(),
+                    webhook_signature::hub_signature_256(&parsed, due.body.as_bytes()),
+                ));
+            }
+            let extra = domain::message::WebhookHeaders::from_json(
+                due.channel_headers.as_deref().unwrap_or("{}"),
+            );
+            headers.extend(extra.pairs().iter().cloned());
+            headers
+        }
+        _ => signed_headers(secrets, &due.id, now / 1000, &due.body),
+    };
     let exchange = state
         .webhook_client
         .post(&url, &headers, due.body.clone())

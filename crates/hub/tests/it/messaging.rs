@@ -2,7 +2,7 @@
 //! their categories, service windows, prices from the rate card, and the prepaid balance that
 //! every billable message draws on exactly once, stopping at zero.
 
-use crate::support::app::{TestApp, for_each_backend};
+use crate::support::app::{T0_MS, TestApp, for_each_backend};
 use domain::pricing::RateCard;
 use domain::{Currency, Micros, PartnerId};
 use hub::services::audit::Actor;
@@ -713,6 +713,9 @@ async fn every_messaging_route_answers_errors_in_the_cloud_api_shape() {
             ("GET", "/v1/configs/templates"),
             ("DELETE", "/v1/configs/templates/x"),
             ("POST", "/v1/sandbox/inbound"),
+            ("POST", "/v1/configs/webhook"),
+            ("GET", "/v1/configs/webhook"),
+            ("POST", "/v1/configs/webhook/rotate_secret"),
         ];
         let client = app.client();
         for (method, path) in routes {
@@ -739,7 +742,8 @@ async fn every_messaging_route_answers_errors_in_the_cloud_api_shape() {
                 .unwrap();
             assert_eq!(res.status(), 405, "{method} {path}");
             assert_cloud_error(&res.json().await.unwrap(), 100);
-            if method == "POST" {
+            // Every POST but the secret rotation reads a JSON body.
+            if method == "POST" && !path.ends_with("rotate_secret") {
                 let res = client
                     .post(app.link(path))
                     .header("D360-API-KEY", &n.key)
@@ -949,6 +953,133 @@ async fn the_partner_api_shows_the_balance_ledger_rate_card_usage_and_templates(
         assert_eq!(status, 400);
         let (status, _) = get(format!("{base}/waba_accounts/zzzzzzWA/waba_templates")).await;
         assert_eq!(status, 404);
+    })
+    .await;
+}
+
+/// `sha256=` + the hex HMAC-SHA256 of the body keyed with the secret, as Cloud API SDKs check
+/// Meta's deliveries.
+fn hub_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn a_numbers_messaging_webhook_gets_statuses_and_inbound_messages_signed_with_its_own_secret()
+{
+    crate::support::app::for_each_backend_with(crate::webhooks::dev, |app| async move {
+        eur_card(&app).await;
+        let receiver = crate::support::webhook_receiver::WebhookReceiver::start().await;
+        let n = number(&app, "Acme", "+4915112340013", false).await;
+        let other = number(&app, "Other", "+4915112340014", false).await;
+        enable_billing(&app, &n.partner, "10").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        let set = |key: String, body: Value| {
+            let client = app.client();
+            let url = app.link("/v1/configs/webhook");
+            async move {
+                let res = client.post(url).header("D360-API-KEY", key).json(&body).send().await.unwrap();
+                (res.status().as_u16(), res.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, body) = set(n.key.clone(), json!({"url": "ftp://x", "headers": {}})).await;
+        assert_eq!(status, 400);
+        assert_cloud_error(&body, 100);
+        let (status, body) = set(n.key.clone(), json!({"url": receiver.url(), "headers": {"Webhook-Id": "x"}})).await;
+        assert_eq!(status, 400, "{body}");
+        let (status, body) = set(
+            n.key.clone(),
+            json!({"url": receiver.url(), "headers": {"Authorization": "Bearer receiver-token"}}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let secret = body["secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("whsec_"));
+        let partner_secrets = store::webhooks::signing_secrets(app.state.db.pool(), &n.partner, T0_MS)
+            .await
+            .unwrap();
+        assert!(partner_secrets.iter().all(|s| s.secret != secret), "never the partner's secret");
+        // Setting it again keeps the secret and does not show it.
+        let (_, again) = set(
+            n.key.clone(),
+            json!({"url": receiver.url(), "headers": {"Authorization": "Bearer receiver-token"}}),
+        )
+        .await;
+        assert!(again.get("secret").is_none(), "{again}");
+        let shown: Value = app
+            .client()
+            .get(app.link("/v1/configs/webhook"))
+            .header("D360-API-KEY", &n.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(shown["url"], receiver.url());
+        assert!(!shown.to_string().contains("receiver-token"), "header values stay hidden: {shown}");
+        let res = app
+            .client()
+            .get(app.link("/v1/configs/webhook"))
+            .header("D360-API-KEY", &other.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "another number's key sees no webhook of ours");
+
+        inbound(&app, &n.key, "4915187654321").await;
+        let (_, sent) = send(&app, &n.key, &template_body("4915187650000", "spring_sale")).await;
+        let (_, free) = send(&app, &n.key, &text_body("4915187654321")).await;
+        app.clock.advance_ms(1_000);
+        app.run_due_jobs().await;
+        app.run_due_webhooks().await;
+        let got = receiver.received();
+        assert_eq!(got.len(), 4, "inbound, failed, and sent + delivered of the free one");
+        for delivery in &got {
+            assert_eq!(delivery.header("x-hub-signature-256"), Some(hub_signature(&secret, &delivery.body).as_str()));
+            assert!(delivery.signed_with(&secret), "Standard Webhooks headers with the number's secret");
+            assert_eq!(delivery.header("authorization"), Some("Bearer receiver-token"));
+            let body = delivery.json();
+            assert_eq!(body["object"], "whatsapp_business_account");
+            assert_eq!(body["entry"][0]["changes"][0]["field"], "messages");
+        }
+        let values: Vec<Value> = got.iter().map(|d| d.json()["entry"][0]["changes"][0]["value"].clone()).collect();
+        assert_eq!(values[0]["messages"][0]["from"], "4915187654321");
+        assert_eq!(values[0]["messages"][0]["text"]["body"], "Hi, where is my order?");
+        let statuses: Vec<&Value> = values.iter().filter_map(|v| v["statuses"].get(0)).collect();
+        let failed = statuses.iter().find(|s| s["id"] == sent["messages"][0]["id"]).unwrap();
+        assert_eq!(failed["status"], "failed");
+        assert_eq!(failed["errors"][0]["code"], 131026);
+        assert_eq!(failed["pricing"], json!({"billable": true, "pricing_model": "PMP", "category": "marketing", "type": "regular"}));
+        let delivered = statuses.iter().find(|s| s["id"] == free["messages"][0]["id"] && s["status"] == "delivered").unwrap();
+        assert_eq!(delivered["pricing"]["billable"], false);
+        assert_eq!(delivered["pricing"]["type"], "free_customer_service");
+        assert_eq!(delivered["recipient_id"], "4915187654321");
+
+        // The partner's own event list does not show the number's deliveries.
+        let (events, _, _) = store::webhooks::list_events(
+            &app.state.db,
+            &n.partner,
+            &store::webhooks::EventFilter::default(),
+            100,
+            0,
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(events.iter().all(|e| e.event_type != "messages"));
+
+        let res = app
+            .client()
+            .post(app.link("/v1/configs/webhook/rotate_secret"))
+            .header("D360-API-KEY", &n.key)
+            .send()
+            .await
+            .unwrap();
+        let rotated: Value = res.json().await.unwrap();
+        assert_ne!(rotated["secret"], secret);
     })
     .await;
 }

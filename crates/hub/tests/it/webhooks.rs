@@ -1279,7 +1279,7 @@ async fn outside_development_mode_webhooks_cannot_reach_this_machine() {
     let receiver = WebhookReceiver::start().await;
     let port = receiver.port();
     let client = hub::providers::webhook_client::WebhookClient::new(&production_config()).unwrap();
-    let headers = [("webhook-id", "evt_ssrf".to_owned())];
+    let headers = [("webhook-id".to_owned(), "evt_ssrf".to_owned())];
     for url in [
         format!("http://127.0.0.1:{port}/"),
         format!("http://localhost:{port}/"),

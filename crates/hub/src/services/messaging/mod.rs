@@ -8,6 +8,7 @@ pub mod error;
 pub mod reports;
 pub mod send;
 pub mod templates;
+pub mod webhook;
 
 use crate::state::AppState;
 use domain::{ApiKeyId, ChannelStatus, TokenHash};

@@ -5,6 +5,7 @@
 use crate::error::AppError;
 use crate::providers::whatsapp::Report;
 use crate::services::billing;
+use crate::services::messaging::webhook;
 use crate::services::tasks::MessageReports;
 use crate::state::AppState;
 use domain::PartnerId;
@@ -47,6 +48,7 @@ async fn failed_in(
     let Some(message) = store::messages::get(&mut *conn, partner, id).await? else {
         return Ok(());
     };
+    webhook::status_in(conn, state, &message, "failed", Some((code, title))).await?;
     let Some(account_id) = &message.account_id else {
         return Ok(());
     };
@@ -99,8 +101,13 @@ async fn apply_in(
     let now = state.now_ms();
     match report {
         Report::Delivered => {
-            store::messages::set_status(&mut *conn, partner, id, "sent", None, now).await?;
-            store::messages::set_status(&mut *conn, partner, id, "delivered", None, now).await?;
+            for status in ["sent", "delivered"] {
+                if store::messages::set_status(&mut *conn, partner, id, status, None, now).await?
+                    && let Some(message) = store::messages::get(&mut *conn, partner, id).await?
+                {
+                    webhook::status_in(conn, state, &message, status, None).await?;
+                }
+            }
         }
         Report::Failed { code, title } => failed_in(conn, state, partner, id, *code, title).await?,
     }

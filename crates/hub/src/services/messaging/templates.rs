@@ -177,8 +177,9 @@ pub async fn inbound(
             .into());
         }
     };
-    match body.get("text") {
-        None | Some(serde_json::Value::String(_)) => {}
+    let text = match body.get("text") {
+        None => "",
+        Some(serde_json::Value::String(t)) => t.as_str(),
         Some(_) => {
             return Err(ParamError {
                 field: "text".into(),
@@ -186,7 +187,7 @@ pub async fn inbound(
             }
             .into());
         }
-    }
+    };
     let expires = state.now_ms() + WINDOW_MS;
     let mut tx = state.db.begin_write().await?;
     store::messages::open_window(
@@ -197,7 +198,17 @@ pub async fn inbound(
         expires,
     )
     .await?;
+    super::webhook::inbound_in(
+        &mut tx,
+        state,
+        &sender.partner.id,
+        &sender.channel.id,
+        from.as_str(),
+        text,
+    )
+    .await?;
     tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
     Ok(serde_json::json!({
         "from": from.as_str(),
         "window_expires_at": iso_ms(expires),
