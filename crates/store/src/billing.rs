@@ -47,6 +47,8 @@ pub struct Account {
     pub entries: i64,
     /// Staff have enabled billing for the partner: the account gates messaging.
     pub billing_on: bool,
+    /// The client's name, for a client's account.
+    pub client_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,6 +63,7 @@ struct AccountRow {
     low_warned: i64,
     entries: i64,
     billing_enabled_ms: Option<i64>,
+    client_name: Option<String>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -80,13 +83,14 @@ impl TryFrom<AccountRow> for Account {
             low_warned: r.low_warned != 0,
             entries: r.entries,
             billing_on: r.billing_enabled_ms.is_some(),
+            client_name: r.client_name,
             id: r.id,
         })
     }
 }
 
 /// An account with its partner's billing switch (`b` is the account, `p` its partner).
-const ACCOUNT_SELECT: &str = "b.id, b.partner_id, b.holder, b.currency, b.balance_micros, b.messaging_state, b.warning_micros, b.low_warned, b.entries, p.billing_enabled_ms FROM billing_accounts b JOIN partners p ON p.id = b.partner_id";
+const ACCOUNT_SELECT: &str = "b.id, b.partner_id, b.holder, b.currency, b.balance_micros, b.messaging_state, b.warning_micros, b.low_warned, b.entries, p.billing_enabled_ms, c.name AS client_name FROM billing_accounts b JOIN partners p ON p.id = b.partner_id LEFT JOIN clients c ON c.id = b.holder AND c.partner_id = b.partner_id";
 
 /// What staff set for a partner's billing.
 #[derive(Clone, Copy, Debug, Default)]
@@ -160,6 +164,20 @@ pub async fn account<'e>(
     .await?
     .map(Account::try_from)
     .transpose()
+}
+
+/// How many of the partner's accounts have messaging paused, counted only while billing is on.
+pub async fn paused_count<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM billing_accounts b JOIN partners p ON p.id = b.partner_id
+          WHERE b.partner_id = $1 AND b.messaging_state = 'paused' AND p.billing_enabled_ms IS NOT NULL",
+    )
+    .bind(partner.as_str())
+    .fetch_one(ex)
+    .await?)
 }
 
 /// One account of the partner by its id.
@@ -418,6 +436,8 @@ pub struct Entry {
     pub description: String,
     pub balance_after: Micros,
     pub created_ms: i64,
+    /// The client's name, for an entry of a client's account.
+    pub client_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -431,6 +451,7 @@ struct EntryRow {
     description: String,
     balance_after_micros: i64,
     created_ms: i64,
+    client_name: Option<String>,
 }
 
 impl TryFrom<EntryRow> for Entry {
@@ -448,6 +469,7 @@ impl TryFrom<EntryRow> for Entry {
             reference: r.reference,
             description: r.description,
             created_ms: r.created_ms,
+            client_name: r.client_name,
         })
     }
 }
@@ -477,8 +499,9 @@ pub async fn entries(
     let columns = &[("created_at", "e.created_ms")];
     let mut listed = filtered(
         "SELECT e.id, e.account_id, a.holder, e.amount_micros, e.kind, e.reference, e.description,
-                e.balance_after_micros, e.created_ms
-           FROM ledger_entries e JOIN billing_accounts a ON a.id = e.account_id",
+                e.balance_after_micros, e.created_ms, c.name AS client_name
+           FROM ledger_entries e JOIN billing_accounts a ON a.id = e.account_id
+           LEFT JOIN clients c ON c.id = a.holder AND c.partner_id = a.partner_id",
         partner,
         filter,
     );

@@ -133,6 +133,8 @@ pub struct PartnerCtx {
     pub memberships: Vec<Membership>,
     /// Unread notifications of this user here, for the bell.
     pub unread: i64,
+    /// Billing accounts of this partner whose messaging is paused (balance at or below 0).
+    pub paused_accounts: i64,
     /// The Client Hub accounts of the same person, which the account switcher offers too.
     pub client_accounts: Vec<ClientAccount>,
     /// Where the request comes from, for the audit log.
@@ -192,6 +194,9 @@ impl FromRequestParts<AppState> for PartnerCtx {
             store::notifications::unread_count(state.db.pool(), &partner_id, &current.user.id)
                 .await
                 .map_err(|e| AppError::from(e).into_response())?;
+        let paused_accounts = store::billing::paused_count(state.db.pool(), &partner_id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
         let client_accounts = store::client_users::of_user(state.db.pool(), &current.user.id)
             .await
             .map_err(|e| AppError::from(e).into_response())?;
@@ -202,6 +207,7 @@ impl FromRequestParts<AppState> for PartnerCtx {
             user: current.user,
             memberships,
             unread,
+            paused_accounts,
             client_accounts,
             meta,
         })

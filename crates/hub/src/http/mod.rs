@@ -66,6 +66,7 @@ pub fn routes() -> Routes {
         .merge(pages::users::router())
         .merge(pages::accounts::router())
         .merge(pages::api_keys::router())
+        .merge(pages::billing::router())
         .merge(pages::integration::router())
         .merge(pages::webhooks::router())
         .merge(pages::profile::router())

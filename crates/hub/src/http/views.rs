@@ -102,6 +102,8 @@ pub struct Shell {
     pub menu: &'static [MenuItem],
     pub switcher: Vec<SwitchTarget>,
     pub unread: i64,
+    /// Billing accounts whose messaging is paused: the banner on every page says so.
+    pub paused_accounts: i64,
 }
 
 impl Shell {
@@ -136,6 +138,7 @@ impl Shell {
             menu: MENU,
             switcher,
             unread: ctx.unread,
+            paused_accounts: ctx.paused_accounts,
         }
     }
 }

@@ -317,6 +317,7 @@ pub async fn balances(state: &AppState, partner: &Partner) -> Result<Vec<Account
                 low_warned: false,
                 entries: 0,
                 billing_on: false,
+                client_name: None,
             },
         );
     }

@@ -1083,3 +1083,81 @@ async fn a_numbers_messaging_webhook_gets_statuses_and_inbound_messages_signed_w
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_billing_page_shows_the_balance_the_ledger_and_a_paused_banner() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340015", false).await;
+        app.user(
+            "owner@acme.test",
+            "Olga",
+            &[(&n.partner, crate::support::app::Role::Owner)],
+        )
+        .await;
+        app.user(
+            "member@acme.test",
+            "Mia",
+            &[(&n.partner, crate::support::app::Role::Member)],
+        )
+        .await;
+        let owner = app.login("owner@acme.test").await;
+        let page = |client: reqwest::Client, path: String| {
+            let url = app.link(&path);
+            async move {
+                let res = client.get(url).send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        let billing = format!("/partner/{}/billing", n.partner);
+        let (status, html) = page(owner.clone(), billing.clone()).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Billing is not enabled yet"), "{html}");
+        assert!(html.contains("Enable billing"));
+
+        enable_billing(&app, &n.partner, "0").await;
+        let (_, html) = page(owner.clone(), format!("/partner/{}/accounts", n.partner)).await;
+        assert!(
+            html.contains("id=\"messaging-paused\""),
+            "enabled at 0: the banner shows everywhere"
+        );
+        credit_account(&app, &n.partner, &Holder::Partner, "0.20").await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        for i in 0..3 {
+            send(
+                &app,
+                &n.key,
+                &template_body(&format!("4915187633{i:03}"), "spring_sale"),
+            )
+            .await;
+        }
+        let member = app.login("member@acme.test").await;
+        let (status, html) = page(member, billing.clone()).await;
+        assert_eq!(status, 200, "Members read the Billing page");
+        assert!(html.contains("You must have the balance above 0 to keep messaging services."));
+        assert!(
+            html.contains("-€0.05"),
+            "0.20 minus two messages at €0.12558: {html}"
+        );
+        assert!(html.contains("Messaging is paused"));
+        assert!(html.contains("id=\"messaging-paused\""));
+        assert!(
+            html.contains("marketing message to Germany"),
+            "the ledger lists usage"
+        );
+        assert!(
+            html.contains("test credit"),
+            "and the adjustment with its reason"
+        );
+        let (_, html) = page(owner.clone(), format!("{billing}?kind=adjustment")).await;
+        assert!(html.contains("test credit") && !html.contains("marketing message to Germany"));
+
+        credit_account(&app, &n.partner, &Holder::Partner, "10").await;
+        let (_, html) = page(owner, format!("/partner/{}/accounts", n.partner)).await;
+        assert!(
+            !html.contains("id=\"messaging-paused\""),
+            "a credit lifts the banner"
+        );
+    })
+    .await;
+}

@@ -11,7 +11,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use domain::PaymentModel;
 
 /// A partner's home and the sections not built yet.
 pub fn router() -> Routes {
@@ -28,7 +27,6 @@ struct SectionPage {
     title: &'static str,
     payment_model: &'static str,
     currency: String,
-    partner_payment: bool,
 }
 
 pub async fn partner_home(ctx: PartnerCtx) -> Redirect {
@@ -49,6 +47,7 @@ pub async fn section(
         "integration",
         "profile",
         "partner-change",
+        "billing",
     ];
     let Some(item) = MENU
         .iter()
@@ -63,7 +62,6 @@ pub async fn section(
         title: item.label,
         payment_model: ctx.partner.payment_model.label(),
         currency: ctx.partner.currency.as_str().to_uppercase(),
-        partner_payment: ctx.partner.payment_model == PaymentModel::PartnerPayment,
     };
     Ok((jar, page).into_response())
 }

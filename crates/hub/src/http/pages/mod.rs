@@ -4,6 +4,7 @@ pub mod account;
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod dashboard;
 pub mod dev_partner_site;
 pub mod dev_sink;
