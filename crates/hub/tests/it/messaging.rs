@@ -1161,3 +1161,80 @@ async fn the_billing_page_shows_the_balance_the_ledger_and_a_paused_banner() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_numbers_page_lists_templates_and_lets_a_customer_write_in_development_mode() {
+    crate::support::app::for_each_backend_with(crate::webhooks::dev, |app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340016", false).await;
+        let other = number(&app, "Other", "+4915112340017", false).await;
+        app.user(
+            "owner@acme.test",
+            "Olga",
+            &[(&n.partner, crate::support::app::Role::Owner)],
+        )
+        .await;
+        template(&app, &n, "spring_sale", "MARKETING").await;
+        template(&app, &n, "please_reject", "UTILITY").await;
+        let owner = app.login("owner@acme.test").await;
+        let channel = hub::services::messaging::authenticate(&app.state, Some(&n.key))
+            .await
+            .unwrap()
+            .channel
+            .id;
+        let page = app.link(&format!("/partner/{}/accounts/{channel}", n.partner));
+        let html = owner.get(&page).send().await.unwrap().text().await.unwrap();
+        assert!(
+            html.contains("<code>spring_sale</code>") && html.contains("Approved"),
+            "{html}"
+        );
+        assert!(html.contains("please_reject") && html.contains("Rejected"));
+        assert!(html.contains("id=\"sandbox-inbound\""));
+
+        let (status, _) = send(&app, &n.key, &text_body("4915187654321")).await;
+        assert_eq!(status, 400, "no window yet");
+        let res = owner
+            .post(format!("{page}/sandbox-inbound"))
+            .form(&[("from", "not a number"), ("text", "hi")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("The customer&#39;s number is not a valid phone number"),
+            "{html}"
+        );
+        assert!(html.contains("value=\"not a number\""), "the input is kept");
+        let res = owner
+            .post(format!("{page}/sandbox-inbound"))
+            .form(&[("from", "+49 151 8765 4321"), ("text", "hi")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let (status, body) = send(&app, &n.key, &text_body("4915187654321")).await;
+        assert_eq!(
+            status, 200,
+            "the simulated customer opened a window: {body}"
+        );
+
+        // Another partner's number is not found through this partner's page.
+        let other_channel = hub::services::messaging::authenticate(&app.state, Some(&other.key))
+            .await
+            .unwrap()
+            .channel
+            .id;
+        let res = owner
+            .post(app.link(&format!(
+                "/partner/{}/accounts/{other_channel}/sandbox-inbound",
+                n.partner
+            )))
+            .form(&[("from", "+4915187654321")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+    })
+    .await;
+}

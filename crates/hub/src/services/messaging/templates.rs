@@ -149,7 +149,29 @@ pub async fn delete(state: &AppState, sender: &Sender, name: &str) -> Result<(),
     Ok(())
 }
 
-/// A simulated inbound message (sandbox only): opens the sender's 24-hour window.
+/// A simulated inbound message from `from` to the number (sandbox only): opens their 24-hour
+/// customer service window and goes to the number's messaging webhook. Returns when the window
+/// closes.
+pub async fn simulate_inbound(
+    state: &AppState,
+    partner: &PartnerId,
+    channel: &domain::ChannelId,
+    from: &WaId,
+    text: &str,
+) -> Result<i64, AppError> {
+    if !state.whatsapp.simulates() {
+        return Err(AppError::NotFound);
+    }
+    let expires = state.now_ms() + WINDOW_MS;
+    let mut tx = state.db.begin_write().await?;
+    store::messages::open_window(&mut tx, partner, channel, from.as_str(), expires).await?;
+    super::webhook::inbound_in(&mut tx, state, partner, channel, from.as_str(), text).await?;
+    tx.commit().await?;
+    state.webhooks_wakeup.notify_one();
+    Ok(expires)
+}
+
+/// A simulated inbound message through the Messaging API (`POST /v1/sandbox/inbound`).
 pub async fn inbound(
     state: &AppState,
     sender: &Sender,
@@ -188,27 +210,8 @@ pub async fn inbound(
             .into());
         }
     };
-    let expires = state.now_ms() + WINDOW_MS;
-    let mut tx = state.db.begin_write().await?;
-    store::messages::open_window(
-        &mut tx,
-        &sender.partner.id,
-        &sender.channel.id,
-        from.as_str(),
-        expires,
-    )
-    .await?;
-    super::webhook::inbound_in(
-        &mut tx,
-        state,
-        &sender.partner.id,
-        &sender.channel.id,
-        from.as_str(),
-        text,
-    )
-    .await?;
-    tx.commit().await?;
-    state.webhooks_wakeup.notify_one();
+    let expires =
+        simulate_inbound(state, &sender.partner.id, &sender.channel.id, &from, text).await?;
     Ok(serde_json::json!({
         "from": from.as_str(),
         "window_expires_at": iso_ms(expires),

@@ -85,6 +85,10 @@ pub fn router() -> Routes {
             "/partner/{partner_id}/accounts/{channel_id}/sandbox-alert",
             sandbox_alert,
         )
+        .post(
+            "/partner/{partner_id}/accounts/{channel_id}/sandbox-inbound",
+            number::sandbox_inbound,
+        )
 }
 
 /// The sort options of the list, as the URL spells them.

@@ -57,6 +57,17 @@ pub(super) struct Outcome {
     verify_error: Option<String>,
     keys_error: Option<String>,
     cancel_error: Option<String>,
+    inbound_error: Option<String>,
+    inbound_from: String,
+}
+
+/// A template of the number's WABA, as the number's page lists it.
+pub(super) struct TemplateRow {
+    name: String,
+    language: String,
+    category: &'static str,
+    status: String,
+    reason: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -93,6 +104,12 @@ pub(super) struct NumberPage {
     cancels_on: String,
     cancel_error: Option<String>,
     keys_error: Option<String>,
+    templates: Vec<TemplateRow>,
+    templates_total: i64,
+    /// Development mode with the sandbox: customer messages can be simulated.
+    simulates_inbound: bool,
+    inbound_error: Option<String>,
+    inbound_from: String,
 }
 
 pub(super) async fn number_page(
@@ -107,6 +124,19 @@ pub(super) async fn number_page(
     let client = accounts::client(state, partner, &c.client_id).await?;
     let history = store::channels::history(state.db.pool(), &partner.id, id).await?;
     let keys = api_keys::channel_keys(state, partner, id).await?;
+    let (templates, templates_total, _) = crate::services::messaging::templates::list(
+        state,
+        &partner.id,
+        &c.waba_id,
+        &store::templates::TemplateFilter::default(),
+        &store::select::Page {
+            limit: TEMPLATES_SHOWN,
+            offset: 0,
+            after: None,
+            oldest_first: false,
+        },
+    )
+    .await?;
     let now = state.now_ms();
     let shared = c.partner_permission == PartnerPermission::Shared.as_str();
     let key_blocker = if !shared {
@@ -254,6 +284,20 @@ pub(super) async fn number_page(
         cancels_on: format_ms(domain::calendar::next_month_start_ms(now)),
         cancel_error: outcome.cancel_error,
         keys_error: outcome.keys_error,
+        templates: templates
+            .into_iter()
+            .map(|t| TemplateRow {
+                name: t.name,
+                language: t.language,
+                category: t.category.meta_name(),
+                status: t.status,
+                reason: t.rejected_reason,
+            })
+            .collect(),
+        templates_total,
+        simulates_inbound: state.config.dev && state.whatsapp.simulates(),
+        inbound_error: outcome.inbound_error,
+        inbound_from: outcome.inbound_from,
     })
 }
 
@@ -471,6 +515,67 @@ pub async fn withdraw_cancellation(
 ) -> Result<Response, AppError> {
     cancellation(ctx, state, jar, id, false).await
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SandboxInboundForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Development mode: a customer writes to this number (the sandbox's inbound message), which
+/// opens a 24-hour customer service window for them.
+pub async fn sandbox_inbound(
+    ctx: PartnerCtx,
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Ids((_, id)): Ids<(PartnerId, ChannelId)>,
+    Form(form): Form<SandboxInboundForm>,
+) -> Result<Response, AppError> {
+    if !state.config.dev || !state.whatsapp.simulates() {
+        return Err(AppError::NotFound);
+    }
+    accounts::channel(&state, &ctx.partner, &id).await?;
+    let from = match domain::message::WaId::parse(&form.from, "from") {
+        Ok(from) => from,
+        Err(e) => {
+            let outcome = Outcome {
+                inbound_error: Some(format!("The customer's number {}.", e.message)),
+                inbound_from: form.from,
+                ..Outcome::default()
+            };
+            return render_outcome(&state, &ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, outcome)
+                .await;
+        }
+    };
+    let text = if form.text.trim().is_empty() {
+        "Hello"
+    } else {
+        form.text.trim()
+    };
+    let expires = crate::services::messaging::templates::simulate_inbound(
+        &state,
+        &ctx.partner.id,
+        &id,
+        &from,
+        text,
+    )
+    .await?;
+    Ok(redirect_with_flash(
+        &state,
+        jar,
+        &number_path(&ctx.partner, &id),
+        &format!(
+            "+{} wrote to this number: replies to them are free until {}.",
+            from.as_str(),
+            format_ms(expires)
+        ),
+    ))
+}
+
+/// Templates listed on a number's page; the Partner API lists them all.
+const TEMPLATES_SHOWN: i64 = 50;
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
