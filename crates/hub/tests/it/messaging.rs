@@ -1238,3 +1238,73 @@ async fn the_numbers_page_lists_templates_and_lets_a_customer_write_in_developme
     })
     .await;
 }
+
+#[tokio::test]
+async fn staff_enable_billing_and_adjust_a_balance_from_the_console() {
+    for_each_backend(|app| async move {
+        let n = number(&app, "Acme", "+4915112340018", true).await;
+        app.staff("staff@bsp.test").await;
+        let staff = app.staff_login("staff@bsp.test").await;
+        let page = app.link(&format!("/staff/partners/{}/billing", n.partner));
+        let html = staff.get(&page).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Enable billing"), "{html}");
+        let res = staff.post(format!("{page}/enable")).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert!(store::billing::settings(app.state.db.pool(), &n.partner).await.unwrap().enabled_ms.is_some());
+
+        let res = staff
+            .post(format!("{page}/adjust"))
+            .form(&[("holder", n.client.as_str()), ("amount", "12,50"), ("reason", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Amount must be a decimal amount like 25.00"), "{html}");
+        assert!(html.contains("Reason is required"));
+        assert!(html.contains("value=\"12,50\""), "what was typed is kept");
+        let res = staff
+            .post(format!("{page}/adjust"))
+            .form(&[("holder", n.client.as_str()), ("amount", "12.50"), ("reason", "Goodwill for the outage")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            balance(&app, &n.partner, &Holder::Client(n.client.clone())).await,
+            Micros::parse_major("12.50").unwrap()
+        );
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE partner_id = $1 AND action = 'billing.adjust' AND actor_kind = 'staff'",
+        )
+        .bind(n.partner.as_str())
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited, 1);
+
+        // People of partners are not staff.
+        app.user("owner@acme.test", "Olga", &[(&n.partner, crate::support::app::Role::Owner)])
+            .await;
+        let owner = app.login("owner@acme.test").await;
+        let res = owner
+            .post(format!("{page}/adjust"))
+            .form(&[("holder", "partner"), ("amount", "1000"), ("reason", "free money")])
+            .send()
+            .await
+            .unwrap();
+        let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            location.as_deref().is_some_and(|l| l.starts_with("/staff/login")),
+            "a partner's Owner is sent to the staff login: {location:?}"
+        );
+        assert_eq!(balance(&app, &n.partner, &Holder::Partner).await, Micros::ZERO);
+        let res = staff
+            .get(app.link("/staff/partners/zzzzzzPA/billing"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+    })
+    .await;
+}

@@ -17,6 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
+mod billing;
+
 const PAGE_SIZE: i64 = 50;
 
 /// The staff console (mounted at `/staff`).
@@ -31,6 +33,7 @@ pub fn router() -> Routes {
         .get("/partners/new", partner_form)
         .get("/outbox", outbox)
         .get("/outbox/{mail_id}", mail_detail)
+        .merge(billing::router())
 }
 
 fn login_page(state: &AppState, flash: Option<String>, email: String, next: String) -> LoginPage {
