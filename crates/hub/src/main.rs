@@ -366,6 +366,16 @@ async fn serve(args: ServeArgs, demo_password: Option<String>) -> anyhow::Result
             "  curl -H 'X-API-Key: {}' '{}api/v2/partners/{}/channels?limit=5'",
             seed.api_key, url, seed.demo_partner
         );
+        if let Some(messaging) = &seed.messaging {
+            println!(
+                "Messaging API key of {} (Demo Partner), shown once; send an approved template with it:",
+                messaging.number
+            );
+            println!(
+                "  curl -X POST '{url}messages' -H 'D360-API-KEY: {}' -H 'Content-Type: application/json' \\\n    -d '{{\"messaging_product\": \"whatsapp\", \"to\": \"4915123456789\", \"type\": \"template\", \"template\": {{\"name\": \"order_update\", \"language\": {{\"code\": \"en\"}}}}}}'",
+                messaging.key
+            );
+        }
         println!(
             "Demo Partner's webhooks go to the built-in sink; watch them at {}",
             state

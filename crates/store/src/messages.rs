@@ -364,3 +364,16 @@ pub async fn daily_usage<'e>(
     .fetch_all(ex)
     .await?)
 }
+
+/// Whether the partner has sent any message (the demo seeds its history once).
+pub async fn any_of_partner<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+) -> Result<bool, StoreError> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE partner_id = $1 LIMIT 1")
+            .bind(partner.as_str())
+            .fetch_optional(ex)
+            .await?;
+    Ok(found.is_some())
+}

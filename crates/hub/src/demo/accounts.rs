@@ -81,10 +81,10 @@ fn client_request(name: &str, country: &str) -> Result<ClientRequest, AppError> 
 /// How far back the seeded history starts.
 pub(super) const HISTORY_MS: i64 = 35 * 24 * 3_600_000;
 
-/// A copy of the app whose clock starts a month ago and whose sandbox answers at once, so the
-/// seeded histories look like a month of real use.
-fn backdated(state: &AppState) -> (AppState, ManualClock) {
-    let clock = ManualClock::starting_at(state.now_ms() - HISTORY_MS);
+/// A copy of the app whose clock starts `back_ms` ago and whose sandbox answers at once, so the
+/// seeded histories look like weeks of real use.
+pub(super) fn backdated(state: &AppState, back_ms: i64) -> (AppState, ManualClock) {
+    let clock = ManualClock::starting_at(state.now_ms() - back_ms);
     let mut config = state.config.clone();
     config.whatsapp.sandbox_delay_ms = 0;
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -219,7 +219,7 @@ pub async fn seed(state: &AppState, demo: &PartnerId, other: &PartnerId) -> Resu
     {
         return Ok(());
     }
-    let (past, clock) = backdated(state);
+    let (past, clock) = backdated(state, HISTORY_MS);
     let seeder = Seeder {
         past: past.clone(),
         now: state,
@@ -260,7 +260,7 @@ pub async fn seed(state: &AppState, demo: &PartnerId, other: &PartnerId) -> Resu
         .await?;
     }
     if let Some(other) = store::partners::get(state.db.pool(), other).await? {
-        let (past, clock) = backdated(state);
+        let (past, clock) = backdated(state, HISTORY_MS);
         let seeder = Seeder {
             past: past.clone(),
             now: state,

@@ -3,6 +3,7 @@
 //! to run again: rows are created when missing and the demo passwords are set to the one printed.
 
 mod accounts;
+mod billing;
 
 use crate::error::AppError;
 use crate::passwords;
@@ -29,6 +30,8 @@ pub struct DemoSeed {
     pub logins: Vec<DemoLogin>,
     /// A fresh partner API key of Demo Partner for trying the API with curl.
     pub api_key: String,
+    /// A running number of Demo Partner with a fresh messaging key, for trying the Messaging API.
+    pub messaging: Option<billing::DemoMessaging>,
 }
 
 const DEMO_KEY_NAME: &str = "Demo key (printed at start-up)";
@@ -336,10 +339,12 @@ pub async fn seed(state: &AppState, password: &str) -> Result<DemoSeed, AppError
     ensure_demo_profile(state, &demo).await?;
     accounts::seed(state, &demo, &other).await?;
     ensure_client_hub(state, &demo, &other, &hash).await?;
+    let messaging = billing::seed(state, &demo, &other).await?;
     history_already_read(state, &[&demo, &other]).await?;
     let api_key = fresh_api_key(state, &demo).await?;
     Ok(DemoSeed {
         api_key,
+        messaging,
         demo_partner: demo,
         other_partner: other,
         logins: vec![

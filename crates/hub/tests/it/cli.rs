@@ -319,6 +319,42 @@ async fn demo_serves_prints_logins_and_stops_gracefully() {
     assert!(html.contains("development mode"), "the dev badge shows");
     assert!(html.contains("Switch account") && html.contains("Other Partner"));
 
+    // The printed curl sends a template message with the printed messaging key, metered.
+    let key = printed
+        .lines()
+        .find_map(|l| l.split("D360-API-KEY: ").nth(1))
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a messaging key is printed")
+        .to_owned();
+    let body = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-d '"))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .expect("the curl's body is printed")
+        .to_owned();
+    let res = client
+        .post(format!("{url}/messages"))
+        .header("D360-API-KEY", &key)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let billing = client
+        .get(format!(
+            "{url}{}",
+            dashboard.replace("/accounts", "/billing")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(billing.contains("Current prepayment balance"), "{billing}");
+    assert!(billing.contains("Opening prepayment") || billing.contains("Usage"));
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -401,6 +401,22 @@ pub struct NewChannel<'a> {
 
 /// Insert a channel and its first history entry; `false` when its random id is already taken.
 /// A live number elsewhere on the platform is a `Conflict` on `channels_live_phone`.
+/// The partner's oldest running number it may manage (shared with it), if any.
+pub async fn first_running_shared<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    partner: &PartnerId,
+) -> Result<Option<ChannelId>, StoreError> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM channels WHERE partner_id = $1 AND status = 'running' AND partner_permission = 'shared'
+          ORDER BY created_ms, id LIMIT 1",
+    )
+    .bind(partner.as_str())
+    .fetch_optional(ex)
+    .await?;
+    id.map(|id| parse_column("channels.id", &id, ChannelId::parse))
+        .transpose()
+}
+
 pub async fn create(
     conn: &mut sqlx::AnyConnection,
     partner: &PartnerId,
