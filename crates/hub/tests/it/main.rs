@@ -17,6 +17,7 @@ mod connections;
 mod integration_browser;
 mod jobs;
 mod layers;
+mod ledger;
 mod mail_smtp;
 mod messaging;
 mod migration;

@@ -983,6 +983,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn send_message_posts_the_cloud_api_body_and_returns_metas_id() {
+        let server = MockServer::start().await;
+        let body = json!({"messaging_product": "whatsapp", "to": "4915123456789", "type": "text",
+            "text": {"body": "Hello"}});
+        Mock::given(method("POST"))
+            .and(path(format!("/v21.0/{NUMBER}/messages")))
+            .and(bearer())
+            .and(wiremock::matchers::body_json(&body))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": "4915123456789", "wa_id": "4915123456789"}],
+                "messages": [{"id": "wamid.HBgLNDkxNTEyMzQ1Njc4OQ=="}],
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let sent = api(&server).send_message(NUMBER, &body).await.unwrap();
+        assert_eq!(sent.provider_id, "wamid.HBgLNDkxNTEyMzQ1Njc4OQ==");
+    }
+
+    #[tokio::test]
+    async fn a_refused_message_is_a_rejection_with_metas_words() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v21.0/{NUMBER}/messages")))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "(#131026) Message undeliverable", "type": "OAuthException",
+                "code": 131026, "fbtrace_id": "A1"}})))
+            .mount(&server)
+            .await;
+
+        let error = api(&server)
+            .send_message(NUMBER, &json!({"messaging_product": "whatsapp"}))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ProviderError::Rejected(_)), "{error:?}");
+        assert!(
+            error.to_string().contains("Message undeliverable"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
     async fn success_false_is_not_success() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
