@@ -239,6 +239,9 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> Op {
         })
         .unwrap_or_default();
     let auth = match op.get("security").and_then(Value::as_array) {
+        Some(reqs) if reqs.iter().any(|r| r.get("d360_api_key").is_some()) => {
+            "D360-API-KEY (the number's messaging key)".to_owned()
+        }
         Some(reqs)
             if reqs
                 .iter()

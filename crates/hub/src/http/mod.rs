@@ -7,6 +7,8 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod messaging;
+mod messaging_doc;
+pub use messaging_doc::MessagingDoc;
 pub mod migration;
 pub mod onboarding;
 pub mod ops;

@@ -135,8 +135,12 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-static DOCUMENT: LazyLock<serde_json::Value> =
-    LazyLock::new(|| serde_json::to_value(operations().split_for_parts().1).unwrap_or_default());
+/// The Partner API's operations and, merged in, the Messaging API's (`http::MessagingDoc`).
+static DOCUMENT: LazyLock<serde_json::Value> = LazyLock::new(|| {
+    let mut doc = operations().split_for_parts().1;
+    doc.merge(crate::http::MessagingDoc::openapi());
+    serde_json::to_value(doc).unwrap_or_default()
+});
 
 static DOCUMENT_TEXT: LazyLock<String> = LazyLock::new(|| DOCUMENT.to_string());
 
