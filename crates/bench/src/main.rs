@@ -5,12 +5,14 @@
 //! cargo run --release -p bench -- pages [--seconds N] [--clients N] [--database-url URL] [--keep DIR]
 //! cargo run --release -p bench -- api   [--seconds N] [--clients N] [--database-url URL] [--keep DIR]
 //! cargo run --release -p bench -- webhooks [--events N] [--database-url URL]
+//! cargo run --release -p bench -- messages [--seconds N] [--clients N] [--database-url URL]
 //! ```
 //! With `--database-url postgres://…/db` the database must exist and be empty. `--keep DIR`
 //! keeps the data directory (and the SQLite database in it) for the next run with the same
 //! options, which then skips seeding.
 #![forbid(unsafe_code)]
 
+mod messages;
 mod seed;
 mod webhooks;
 
@@ -31,7 +33,7 @@ struct Options {
     keep: Option<std::path::PathBuf>,
 }
 
-const USAGE: &str = "usage: partnerhub-bench pages|api|webhooks [--seconds N] [--clients N] [--events N] [--database-url URL] [--keep DIR]";
+const USAGE: &str = "usage: partnerhub-bench pages|api|webhooks|messages [--seconds N] [--clients N] [--events N] [--database-url URL] [--keep DIR]";
 
 fn parse_options() -> anyhow::Result<Options> {
     let mut args = std::env::args().skip(1);
@@ -58,7 +60,10 @@ fn parse_options() -> anyhow::Result<Options> {
             other => bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
-    if !matches!(options.scenario.as_str(), "pages" | "api" | "webhooks") {
+    if !matches!(
+        options.scenario.as_str(),
+        "pages" | "api" | "webhooks" | "messages"
+    ) {
         bail!("unknown scenario {:?}; {USAGE}", options.scenario);
     }
     Ok(options)
@@ -133,6 +138,9 @@ async fn main() -> anyhow::Result<()> {
     let options = parse_options()?;
     if options.scenario == "webhooks" {
         return webhooks::run(options.database_url, options.events).await;
+    }
+    if options.scenario == "messages" {
+        return messages::run(options.database_url, options.seconds, options.clients).await;
     }
     let temp = tempfile::tempdir()?;
     let dir = match &options.keep {

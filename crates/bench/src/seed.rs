@@ -36,13 +36,16 @@ const STATUSES: &[ChannelStatus] = &[
 
 /// Insert `clients` clients with `per_client` channels each for `partner`, numbering phones
 /// from `first_phone`.
-async fn fill(
+/// `clients` clients with `per_client` numbers each, their statuses taken in turn from
+/// `statuses`.
+pub async fn fill(
     state: &AppState,
     partner: &PartnerId,
     clients: usize,
     per_client: usize,
     first_phone: u64,
     base_ms: i64,
+    statuses: &[ChannelStatus],
 ) -> anyhow::Result<Vec<ClientId>> {
     let mut ids = Vec::with_capacity(clients);
     let mut phone = first_phone;
@@ -91,7 +94,7 @@ async fn fill(
             phone += 1;
             let number = format!("+{phone}");
             let display = format!("Line {n} of client {c}");
-            let status = STATUSES[(phone as usize) % STATUSES.len()];
+            let status = statuses[(phone as usize) % statuses.len()];
             let search = format!(
                 "{number} {} {display} {name} owner{c}@client{c}.example",
                 &number[1..]
@@ -133,7 +136,7 @@ async fn fill(
     Ok(ids)
 }
 
-async fn partner(state: &AppState, name: &str) -> anyhow::Result<PartnerId> {
+pub async fn partner(state: &AppState, name: &str) -> anyhow::Result<PartnerId> {
     let id = PartnerId::generate();
     {
         let mut tx = state.db.begin_write().await?;
@@ -156,11 +159,20 @@ async fn partner(state: &AppState, name: &str) -> anyhow::Result<PartnerId> {
 pub async fn api_data(state: &AppState) -> anyhow::Result<Seeded> {
     let base = state.now_ms() - 400 * 24 * 3_600_000;
     let main = partner(state, "Bench Partner").await?;
-    let clients = fill(state, &main, 5000, 20, 4_915_100_000_000, base).await?;
+    let clients = fill(state, &main, 5000, 20, 4_915_100_000_000, base, STATUSES).await?;
     let mut small = None;
     for p in 0..99 {
         let other = partner(state, &format!("Other {p}")).await?;
-        fill(state, &other, 50, 20, 4_917_000_000_000 + p * 10_000, base).await?;
+        fill(
+            state,
+            &other,
+            50,
+            20,
+            4_917_000_000_000 + p * 10_000,
+            base,
+            STATUSES,
+        )
+        .await?;
         small.get_or_insert(other);
     }
     let small = small.context("no small partner")?;
