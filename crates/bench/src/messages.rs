@@ -141,7 +141,10 @@ pub async fn run(database_url: Option<String>, seconds: u64, clients: usize) -> 
         "SQLite"
     };
     let state = hub::build_state(config, Arc::new(SystemClock)).await?;
-    hub::services::billing::derive_card(&state, Currency::Eur, 920_000, 0)
+    let effective =
+        domain::calendar::day_start_ms(domain::pricing::SHIPPED_USD_CARD_EFFECTIVE_FROM)
+            .context("the shipped card's date")?;
+    hub::services::billing::derive_card(&state, Currency::Eur, 920_000, effective)
         .await
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     let started = Instant::now();
@@ -262,8 +265,6 @@ pub async fn run(database_url: Option<String>, seconds: u64, clients: usize) -> 
     while Instant::now() < settle && deliveries.load(Ordering::Relaxed) < 2 * accepted as u64 {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    shutdown.cancel();
-    let _ = server.await;
     let problems = hub::services::billing::check_ledger(&state)
         .await
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
@@ -272,6 +273,8 @@ pub async fn run(database_url: Option<String>, seconds: u64, clients: usize) -> 
     )
     .fetch_one(state.db.pool())
     .await?;
+    shutdown.cancel();
+    let _ = server.await;
     println!(
         "check-ledger: {}; usage entries {usage} for {accepted} accepted messages; status webhooks delivered {} (sent + delivered per message, until 10 s after the run)",
         if problems.is_empty() {

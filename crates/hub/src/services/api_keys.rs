@@ -134,6 +134,7 @@ async fn issue_channel_key(
     )
     .await?;
     tx.commit().await?;
+    state.messaging_keys.forget_channel(channel_id);
     let key = ChannelKey {
         id,
         channel_id: channel_id.clone(),
@@ -181,6 +182,7 @@ pub async fn revoke_channel_keys(
     )
     .await?;
     tx.commit().await?;
+    state.messaging_keys.forget_channel(channel_id);
     Ok(n)
 }
 

@@ -118,5 +118,6 @@ pub async fn set_permission(
     )
     .await?;
     tx.commit().await?;
+    state.messaging_keys.forget_channel(id);
     accounts::client_channel(state, partner, client, id).await
 }

@@ -513,6 +513,9 @@ pub async fn share(
         }
     }
     tx.commit().await?;
+    for channel in offered {
+        state.messaging_keys.forget_channel(&channel.id);
+    }
     Ok(outcome)
 }
 

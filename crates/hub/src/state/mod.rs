@@ -3,6 +3,7 @@
 
 pub mod dev_sink;
 pub mod key_cache;
+pub mod messaging_keys;
 pub mod rate_cache;
 
 use crate::clock::Clock;
@@ -39,6 +40,8 @@ pub struct Inner {
     pub dev_sink: dev_sink::DevSink,
     /// The rate cards, re-read every few seconds.
     pub rate_cards: rate_cache::RateCache,
+    /// Messaging keys recently seen, with their number (see `messaging_keys`).
+    pub messaging_keys: messaging_keys::MessagingKeys,
 }
 
 /// Failed logins are limited per account and address together (a lock, which only that address
@@ -104,6 +107,7 @@ impl AppState {
             webhooks_wakeup: Notify::new(),
             dev_sink: dev_sink::DevSink::default(),
             rate_cards: rate_cache::RateCache::default(),
+            messaging_keys: messaging_keys::MessagingKeys::default(),
         }))
     }
 

@@ -1308,3 +1308,37 @@ async fn staff_enable_billing_and_adjust_a_balance_from_the_console() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_revoked_messaging_key_stops_sending_at_once() {
+    for_each_backend(|app| async move {
+        eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340020", false).await;
+        inbound(&app, &n.key, "4915187654321").await;
+        let (status, _) = send(&app, &n.key, &text_body("4915187654321")).await;
+        assert_eq!(status, 200);
+        let partner = store::partners::get(app.state.db.pool(), &n.partner)
+            .await
+            .unwrap()
+            .unwrap();
+        let channel = hub::services::messaging::authenticate(&app.state, Some(&n.key))
+            .await
+            .unwrap()
+            .channel
+            .id;
+        hub::services::api_keys::revoke_channel_keys(
+            &app.state,
+            &partner,
+            &channel,
+            &hub::services::audit::Actor::System,
+        )
+        .await
+        .unwrap();
+        let (status, body) = send(&app, &n.key, &text_body("4915187654321")).await;
+        assert_eq!(
+            status, 401,
+            "the recently used key is not served from memory: {body}"
+        );
+    })
+    .await;
+}

@@ -16,12 +16,13 @@ pub use error::MessagingError;
 use store::channels::ChannelView;
 use store::partners::Partner;
 
-/// A number, as its messaging key names it.
+/// A number, as its messaging key names it, with its partner's billing settings.
 #[derive(Clone, Debug)]
 pub struct Sender {
     pub key_id: ApiKeyId,
     pub partner: Partner,
     pub channel: ChannelView,
+    pub settings: store::billing::Settings,
 }
 
 /// Longest key accepted before hashing; real keys are far shorter.
@@ -36,8 +37,18 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_CHARS)
         .ok_or(MessagingError::Unauthenticated)?;
+    let hash = TokenHash::of(presented);
+    let now = state.now_ms();
+    if let Some(known) = state.messaging_keys.get(hash.as_str(), now) {
+        return Ok(Sender {
+            key_id: known.key_id,
+            partner: known.partner,
+            channel: known.channel,
+            settings: known.settings,
+        });
+    }
     let pool = state.db.pool();
-    let key = store::api_keys::messaging_key_by_hash(pool, &TokenHash::of(presented))
+    let key = store::api_keys::messaging_key_by_hash(pool, &hash)
         .await?
         .ok_or(MessagingError::Unauthenticated)?;
     let partner = store::partners::get(pool, &key.partner_id)
@@ -46,10 +57,22 @@ pub async fn authenticate(
     let channel = store::channels::get(pool, &key.partner_id, &key.channel_id)
         .await?
         .ok_or(MessagingError::Unauthenticated)?;
+    let settings = store::billing::settings(pool, &key.partner_id).await?;
+    state.messaging_keys.put(
+        hash.as_str().to_owned(),
+        now,
+        crate::state::messaging_keys::KnownKey {
+            key_id: key.id.clone(),
+            partner: partner.clone(),
+            channel: channel.clone(),
+            settings,
+        },
+    );
     Ok(Sender {
         key_id: key.id,
         partner,
         channel,
+        settings,
     })
 }
 

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::providers::whatsapp::Report;
 use crate::services::billing;
-use crate::services::messaging::webhook;
+use crate::services::messaging::webhook::{self, Numbers};
 use crate::services::tasks::MessageReports;
 use crate::state::AppState;
 use domain::PartnerId;
@@ -25,7 +25,16 @@ pub async fn settle_failed(
     title: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
-    failed_in(&mut tx, state, partner, id, code, title).await?;
+    failed_in(
+        &mut tx,
+        state,
+        &mut Numbers::default(),
+        partner,
+        id,
+        code,
+        title,
+    )
+    .await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(())
@@ -34,6 +43,7 @@ pub async fn settle_failed(
 async fn failed_in(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
+    numbers: &mut Numbers,
     partner: &PartnerId,
     id: &str,
     code: i64,
@@ -48,7 +58,15 @@ async fn failed_in(
     let Some(message) = store::messages::get(&mut *conn, partner, id).await? else {
         return Ok(());
     };
-    webhook::status_in(conn, state, &message, "failed", Some((code, title))).await?;
+    webhook::status_in(
+        conn,
+        state,
+        numbers,
+        &message,
+        "failed",
+        Some((code, title)),
+    )
+    .await?;
     let Some(account_id) = &message.account_id else {
         return Ok(());
     };
@@ -85,7 +103,7 @@ pub async fn apply(
     report: &Report,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
-    apply_in(&mut tx, state, partner, id, report).await?;
+    apply_in(&mut tx, state, &mut Numbers::default(), partner, id, report).await?;
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
     Ok(())
@@ -94,6 +112,7 @@ pub async fn apply(
 async fn apply_in(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
+    numbers: &mut Numbers,
     partner: &PartnerId,
     id: &str,
     report: &Report,
@@ -105,11 +124,13 @@ async fn apply_in(
                 if store::messages::set_status(&mut *conn, partner, id, status, None, now).await?
                     && let Some(message) = store::messages::get(&mut *conn, partner, id).await?
                 {
-                    webhook::status_in(conn, state, &message, status, None).await?;
+                    webhook::status_in(conn, state, numbers, &message, status, None).await?;
                 }
             }
         }
-        Report::Failed { code, title } => failed_in(conn, state, partner, id, *code, title).await?,
+        Report::Failed { code, title } => {
+            failed_in(conn, state, numbers, partner, id, *code, title).await?
+        }
     }
     Ok(())
 }
@@ -124,9 +145,18 @@ pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
         return Ok(0);
     }
     let mut tx = state.db.begin_write().await?;
+    let mut numbers = Numbers::default();
     for message in &due {
         if let Some(report) = state.whatsapp.simulated_report(&message.recipient) {
-            apply_in(&mut tx, state, &message.partner_id, &message.id, &report).await?;
+            apply_in(
+                &mut tx,
+                state,
+                &mut numbers,
+                &message.partner_id,
+                &message.id,
+                &report,
+            )
+            .await?;
         }
     }
     if i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH {

@@ -130,7 +130,7 @@ pub async fn send(
         })
     })?;
     let partner = &sender.partner;
-    let settings = store::billing::settings(state.db.pool(), &partner.id).await?;
+    let settings = sender.settings;
     let window_open = store::messages::window_open(
         state.db.pool(),
         &partner.id,

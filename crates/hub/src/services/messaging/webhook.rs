@@ -11,6 +11,7 @@ use domain::webhook_signature::WebhookSecret;
 use domain::webhook_url::WebhookUrl;
 use domain::{ChannelId, PartnerId};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 use store::StoreError;
 use store::channel_webhooks::ChannelWebhook;
 
@@ -145,26 +146,45 @@ fn envelope(number: &store::channels::ChannelView, value: serde_json::Value) -> 
     })
 }
 
+/// The numbers a batch of reports touches, each read once: whether it has a messaging webhook,
+/// and how its deliveries name it.
+#[derive(Debug, Default)]
+pub struct Numbers(HashMap<ChannelId, Option<store::channels::ChannelView>>);
+
+impl Numbers {
+    /// The number, when it has a messaging webhook.
+    async fn with_webhook(
+        &mut self,
+        conn: &mut AnyConnection,
+        partner: &PartnerId,
+        channel: &ChannelId,
+    ) -> Result<Option<&store::channels::ChannelView>, StoreError> {
+        if !self.0.contains_key(channel) {
+            let view = match store::channel_webhooks::get(&mut *conn, partner, channel).await? {
+                Some(_) => store::channels::get(&mut *conn, partner, channel).await?,
+                None => None,
+            };
+            self.0.insert(channel.clone(), view);
+        }
+        Ok(self.0.get(channel).and_then(Option::as_ref))
+    }
+}
+
 /// Queue a delivery to the number's messaging webhook, if it has one (in the caller's
 /// transaction).
 async fn enqueue(
     conn: &mut AnyConnection,
     state: &AppState,
+    numbers: &mut Numbers,
     partner: &PartnerId,
     channel: &ChannelId,
     value: serde_json::Value,
 ) -> Result<(), StoreError> {
-    if store::channel_webhooks::get(&mut *conn, partner, channel)
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
-    let Some(number) = store::channels::get(&mut *conn, partner, channel).await? else {
+    let Some(number) = numbers.with_webhook(conn, partner, channel).await? else {
         return Ok(());
     };
     let id = EventId::generate();
-    let body = envelope(&number, value).to_string();
+    let body = envelope(number, value).to_string();
     store::webhooks::insert_event(
         &mut *conn,
         partner,
@@ -184,6 +204,7 @@ async fn enqueue(
 pub async fn status_in(
     conn: &mut AnyConnection,
     state: &AppState,
+    numbers: &mut Numbers,
     message: &store::messages::Message,
     status: &str,
     error: Option<(i64, &str)>,
@@ -208,7 +229,15 @@ pub async fn status_in(
         );
     }
     let value = serde_json::json!({"statuses": [item]});
-    enqueue(conn, state, &message.partner_id, &message.channel_id, value).await
+    enqueue(
+        conn,
+        state,
+        numbers,
+        &message.partner_id,
+        &message.channel_id,
+        value,
+    )
+    .await
 }
 
 /// An inbound message from a user.
@@ -231,5 +260,13 @@ pub async fn inbound_in(
             "text": {"body": text},
         }],
     });
-    enqueue(conn, state, partner, channel, value).await
+    enqueue(
+        conn,
+        state,
+        &mut Numbers::default(),
+        partner,
+        channel,
+        value,
+    )
+    .await
 }
