@@ -205,6 +205,10 @@ pub async fn ensure_account(
     currency: Currency,
     now_ms: i64,
 ) -> Result<Account, StoreError> {
+    // Nearly always there: a read, not a write, on the hot path.
+    if let Some(found) = account(&mut *conn, partner, holder).await? {
+        return Ok(found);
+    }
     sqlx::query(
         "INSERT INTO billing_accounts (id, partner_id, holder, currency, last_hash, created_ms)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner_id, holder) DO NOTHING",

@@ -42,6 +42,8 @@ pub struct Inner {
     pub rate_cards: rate_cache::RateCache,
     /// Messaging keys recently seen, with their number (see `messaging_keys`).
     pub messaging_keys: messaging_keys::MessagingKeys,
+    /// The last second of sends for which this process queued the sandbox's report run.
+    pub report_second: std::sync::atomic::AtomicI64,
 }
 
 /// Failed logins are limited per account and address together (a lock, which only that address
@@ -108,6 +110,7 @@ impl AppState {
             dev_sink: dev_sink::DevSink::default(),
             rate_cards: rate_cache::RateCache::default(),
             messaging_keys: messaging_keys::MessagingKeys::default(),
+            report_second: std::sync::atomic::AtomicI64::new(i64::MIN),
         }))
     }
 

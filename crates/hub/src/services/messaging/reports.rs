@@ -13,8 +13,9 @@ use domain::ledger::EntryKind;
 use store::billing::{Gate, NewEntry};
 use store::jobs::Schedule;
 
-/// Messages settled per run; a longer backlog continues in the next run.
-const BATCH: i64 = 500;
+/// Messages settled per transaction: small enough that senders waiting for the write turn are
+/// not held up long; a longer backlog continues in the next run.
+const BATCH: i64 = 100;
 
 /// Mark a message failed and refund what it cost (once).
 pub async fn settle_failed(

@@ -256,10 +256,16 @@ pub async fn send(
             return Err(err.into());
         }
     }
-    if state.whatsapp.simulates() {
-        // One report run per second of sends, at the end of that second (plus the sandbox's
-        // delay), so every message accepted within the second is due when it runs.
-        let second = now.div_euclid(1000);
+    // One report run per second of sends, at the end of that second (plus the sandbox's
+    // delay), so every message accepted within the second is due when it runs. This process
+    // remembers the last second it queued one for, so most sends skip the insert.
+    let second = now.div_euclid(1000);
+    let queue_report = state.whatsapp.simulates()
+        && state
+            .report_second
+            .load(std::sync::atomic::Ordering::Relaxed)
+            != second;
+    if queue_report {
         let run_at = (second + 1) * 1000 + state.config.whatsapp.sandbox_delay_ms;
         tasks::enqueue(
             &mut tx,
@@ -270,6 +276,11 @@ pub async fn send(
         .await?;
     }
     tx.commit().await?;
+    if queue_report {
+        state
+            .report_second
+            .store(second, std::sync::atomic::Ordering::Relaxed);
+    }
     state.webhooks_wakeup.notify_one();
     state.jobs_wakeup.notify_one();
 
