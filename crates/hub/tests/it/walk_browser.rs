@@ -73,6 +73,25 @@ async fn flow(app: &TestApp, browser: &Browser) {
     ] {
         running_channel(app, &p, client, phone).await;
     }
+    // Billing on, with a credit and a debit in the ledger, for the Billing page.
+    hub::services::billing::enable(&app.state, &p, &hub::services::audit::Actor::System)
+        .await
+        .unwrap();
+    for (amount, reason) in [
+        ("150.00", "Opening prepayment"),
+        ("-12.34", "Correction of an earlier charge"),
+    ] {
+        hub::services::billing::adjust(
+            &app.state,
+            &p,
+            &store::billing::Holder::Partner,
+            domain::Micros::parse_major(amount).unwrap(),
+            reason,
+            &hub::services::audit::Actor::System,
+        )
+        .await
+        .unwrap();
+    }
     browser.set_window_size(390, 844).await;
     browser.goto(&app.link("/login")).await;
     browser.fill("#email", "owner@phone.test").await;
@@ -96,6 +115,11 @@ async fn flow(app: &TestApp, browser: &Browser) {
             "notifications",
             format!("/partner/{p}/notifications"),
             "Notifications",
+        ),
+        (
+            "billing",
+            format!("/partner/{p}/billing"),
+            "Correction of an earlier charge",
         ),
     ];
     let mut problems = Vec::new();
