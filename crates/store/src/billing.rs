@@ -7,7 +7,7 @@ use crate::select::{Bind, Page, Select};
 use crate::{StoreError, parse_column};
 use domain::ids::row_id;
 use domain::ledger::{Chained, EntryKind, GENESIS, entry_hash};
-use domain::listing::{After, SortKey};
+use domain::listing::After;
 use domain::{ClientId, Currency, Micros, PartnerId};
 use sqlx::{Any, AnyConnection, Executor};
 
@@ -496,11 +496,6 @@ pub async fn entries(
     filter: &EntryFilter,
     page: &Page<'_>,
 ) -> Result<(Vec<Entry>, i64, Option<After>), StoreError> {
-    let sort = [SortKey {
-        field: "created_at",
-        descending: !page.oldest_first,
-    }];
-    let columns = &[("created_at", "e.created_ms")];
     let mut listed = filtered(
         "SELECT e.id, e.account_id, a.holder, e.amount_micros, e.kind, e.reference, e.description,
                 e.balance_after_micros, e.created_ms, c.name AS client_name
@@ -509,16 +504,7 @@ pub async fn entries(
         partner,
         filter,
     );
-    if let Some(after) = page.after {
-        listed.after(&sort, columns, "e.id", after);
-    }
-    listed.order_by(&sort, columns, "e.id");
-    // One row more than the page says whether there is a next one.
-    listed
-        .push(" LIMIT ")
-        .bind(Bind::Int(page.limit + 1))
-        .push(" OFFSET ")
-        .bind(Bind::Int(page.offset));
+    listed.created_page(page, "e.created_ms", "e.id");
     let mut rows = listed
         .fetch_all::<EntryRow, _>(&mut *conn)
         .await?

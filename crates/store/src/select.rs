@@ -16,6 +16,32 @@ pub struct Page<'a> {
     pub oldest_first: bool,
 }
 
+impl Select {
+    /// The rest of a keyset-paged list ordered by `(created, id)`, newest first unless the page
+    /// says otherwise: the rows after the cursor's, the order, and one row more than the page
+    /// (see [`next_after`]) after `offset` rows.
+    pub fn created_page(
+        &mut self,
+        page: &Page<'_>,
+        created: &'static str,
+        id: &'static str,
+    ) -> &mut Self {
+        let sort = [domain::listing::SortKey {
+            field: "created_at",
+            descending: !page.oldest_first,
+        }];
+        let columns = &[("created_at", created)];
+        if let Some(after) = page.after {
+            self.after(&sort, columns, id, after);
+        }
+        self.order_by(&sort, columns, id);
+        self.push(" LIMIT ")
+            .bind(Bind::Int(page.limit + 1))
+            .push(" OFFSET ")
+            .bind(Bind::Int(page.offset))
+    }
+}
+
 /// A list read one row beyond its page: drop that row and say where the next page starts
 /// (after the page's last row, by its `(created_ms, id)`), or `None` on the last page.
 pub fn next_after<T>(

@@ -4,7 +4,7 @@
 use crate::select::{Bind, Page, Select};
 use crate::{StoreError, parse_column};
 use domain::ids::row_id;
-use domain::listing::{After, SortKey};
+use domain::listing::After;
 use domain::message::NewTemplate;
 use domain::pricing::Category;
 use domain::{PartnerId, WabaId};
@@ -169,23 +169,10 @@ pub async fn list(
         }
         q
     };
-    let sort = [SortKey {
-        field: "created_at",
-        descending: !page.oldest_first,
-    }];
-    let columns = &[("created_at", "created_ms")];
     let mut listed = filtered(
         "SELECT id, partner_id, waba_id, name, language, category, components, status, rejected_reason, created_ms, modified_ms FROM message_templates",
     );
-    if let Some(after) = page.after {
-        listed.after(&sort, columns, "id", after);
-    }
-    listed.order_by(&sort, columns, "id");
-    listed
-        .push(" LIMIT ")
-        .bind(Bind::Int(page.limit + 1))
-        .push(" OFFSET ")
-        .bind(Bind::Int(page.offset));
+    listed.created_page(page, "created_ms", "id");
     let mut rows = listed
         .fetch_all::<TemplateRow, _>(&mut *conn)
         .await?

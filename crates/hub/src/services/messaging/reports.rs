@@ -96,20 +96,6 @@ async fn failed_in(
     Ok(())
 }
 
-/// Apply one report from the provider.
-pub async fn apply(
-    state: &AppState,
-    partner: &PartnerId,
-    id: &str,
-    report: &Report,
-) -> Result<(), AppError> {
-    let mut tx = state.db.begin_write().await?;
-    apply_in(&mut tx, state, &mut Numbers::default(), partner, id, report).await?;
-    tx.commit().await?;
-    state.webhooks_wakeup.notify_one();
-    Ok(())
-}
-
 async fn apply_in(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
