@@ -44,6 +44,8 @@ async fn flow(app: &TestApp, browser: &Browser) {
     browser.fill("#email", "owner@demo.test").await;
     browser.fill("#password", PASSWORD).await;
     click_button(browser, "Log in").await;
+    // The login's own redirect must land before we navigate, or it overtakes our page.
+    wait_for_path(browser, &format!("/partner/{demo}/accounts")).await;
     browser.goto(&app.link(&integration)).await;
     browser.wait_for_text("Partner webhook URL", WAIT).await;
 

@@ -108,6 +108,8 @@ async fn flow(app: &TestApp, browser: &Browser) {
     browser.fill("#email", "owner@demo.test").await;
     browser.fill("#password", PASSWORD).await;
     crate::support::browser::click_button(browser, "Log in").await;
+    // The login's own redirect must land before we navigate, or it overtakes our page.
+    crate::support::browser::wait_for_path(browser, &format!("/partner/{demo}/accounts")).await;
     browser.goto(&app.link(&profile)).await;
     browser.wait_for_text("Brand and onboarding", WAIT).await;
 
