@@ -279,102 +279,234 @@ pub enum Posted {
     Refused { balance: Micros },
 }
 
-/// Post one entry and move the balance with it, in the caller's transaction.
-pub async fn post(
+/// An account held for posting, in the caller's write transaction: its row is locked (on
+/// PostgreSQL `FOR UPDATE`; SQLite's write transaction is exclusive already), so its balance,
+/// entry count and chain head can be carried in memory across any number of entries and written
+/// back once by [`Posting::save`]. Many messages' debits then cost one read and one update of
+/// the hot account row between them (`../shared/billing-lessons.md` #5), each still its own
+/// entry.
+#[derive(Debug)]
+pub struct Posting {
+    pub account: Account,
+    last_hash: String,
+    /// Entries posted since the account was read: the row needs writing back.
+    changed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct HeldRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    last_hash: String,
+}
+
+/// Hold the account of `holder`, opened empty if it does not exist yet.
+pub async fn hold(
     conn: &mut AnyConnection,
     partner: &PartnerId,
-    account_id: &str,
-    entry: &NewEntry<'_>,
-    gate: Gate,
+    holder: &Holder,
+    currency: Currency,
     now_ms: i64,
-) -> Result<Posted, StoreError> {
-    let existing: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM ledger_entries WHERE account_id = $1 AND idempotency_key = $2",
+) -> Result<Posting, StoreError> {
+    if let Some(held) = hold_where(
+        conn,
+        "b.partner_id = $1 AND b.holder = $2",
+        partner,
+        holder.as_str(),
     )
-    .bind(account_id)
-    .bind(entry.idempotency_key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(entry_id) = existing {
-        return Ok(Posted::Duplicate { entry_id });
+    .await?
+    {
+        return Ok(held);
     }
-    let moved: Option<(i64, String, i64, i64)> = sqlx::query_as(
-        "UPDATE billing_accounts SET balance_micros = balance_micros + $3, entries = entries + 1
-          WHERE id = $1 AND partner_id = $2 AND ($4 = 0 OR balance_micros > 0)
-      RETURNING balance_micros, last_hash, entries, warning_micros",
-    )
-    .bind(account_id)
-    .bind(partner.as_str())
-    .bind(entry.amount.get())
-    .bind(i64::from(gate == Gate::WhilePositive))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((after, previous, seq, warning)) = moved else {
-        let balance: Option<i64> = sqlx::query_scalar(
-            "SELECT balance_micros FROM billing_accounts WHERE id = $1 AND partner_id = $2",
-        )
-        .bind(account_id)
-        .bind(partner.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-        return match balance {
-            Some(b) => Ok(Posted::Refused {
-                balance: Micros::new(b),
-            }),
-            None => Err(StoreError::Corrupt(format!(
-                "billing account {account_id} of {partner} does not exist"
-            ))),
-        };
-    };
-    let balance_after = Micros::new(after);
-    let hash = entry_hash(
-        &previous,
-        &Chained {
-            account: account_id,
-            amount: entry.amount,
-            kind: entry.kind,
-            reference: entry.reference,
-            idempotency_key: entry.idempotency_key,
-            balance_after,
-            created_ms: now_ms,
-        },
-    );
-    // Ids of one account sort by `seq`, so entries written in the same millisecond still list
-    // in the order they were posted (lists break ties on the id).
-    let entry_id = row_id(&format!("led_{seq:012}"));
     sqlx::query(
-        "INSERT INTO ledger_entries (id, account_id, partner_id, seq, amount_micros, kind, reference,
-                                     description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO billing_accounts (id, partner_id, holder, currency, last_hash, created_ms)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner_id, holder) DO NOTHING",
     )
-    .bind(&entry_id)
-    .bind(account_id)
+    .bind(row_id("bac"))
     .bind(partner.as_str())
-    .bind(seq)
-    .bind(entry.amount.get())
-    .bind(entry.kind.as_str())
-    .bind(entry.reference)
-    .bind(entry.description)
-    .bind(entry.idempotency_key)
-    .bind(after)
-    .bind(&previous)
-    .bind(&hash)
+    .bind(holder.as_str())
+    .bind(currency.as_str())
+    .bind(GENESIS)
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE billing_accounts SET last_hash = $2 WHERE id = $1")
+    hold_where(
+        conn,
+        "b.partner_id = $1 AND b.holder = $2",
+        partner,
+        holder.as_str(),
+    )
+    .await?
+    .ok_or_else(|| StoreError::Corrupt(format!("billing account of {partner} vanished")))
+}
+
+/// Hold one account of the partner by its id; `None` when the partner has no such account.
+pub async fn hold_by_id(
+    conn: &mut AnyConnection,
+    partner: &PartnerId,
+    id: &str,
+) -> Result<Option<Posting>, StoreError> {
+    hold_where(conn, "b.partner_id = $1 AND b.id = $2", partner, id).await
+}
+
+async fn hold_where(
+    conn: &mut AnyConnection,
+    condition: &'static str,
+    partner: &PartnerId,
+    value: &str,
+) -> Result<Option<Posting>, StoreError> {
+    let lock = crate::dialect::lock_account_row(conn.backend_name());
+    sqlx::query_as::<_, HeldRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT b.last_hash, {ACCOUNT_SELECT} WHERE {condition}{lock}"
+    )))
+    .bind(partner.as_str())
+    .bind(value)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|row| {
+        Ok(Posting {
+            account: Account::try_from(row.account)?,
+            last_hash: row.last_hash,
+            changed: false,
+        })
+    })
+    .transpose()
+}
+
+impl Posting {
+    /// Post one entry: the balance moves in memory and the entry is written, chained to the one
+    /// before. `WhilePositive` refuses at a balance of zero or below before anything else, so a
+    /// refused debit writes nothing; a key used before posts nothing.
+    pub async fn post(
+        &mut self,
+        conn: &mut AnyConnection,
+        entry: &NewEntry<'_>,
+        gate: Gate,
+        now_ms: i64,
+    ) -> Result<Posted, StoreError> {
+        let before = self.account.balance;
+        if gate == Gate::WhilePositive && !before.is_positive() {
+            return Ok(Posted::Refused { balance: before });
+        }
+        let after = before.checked_add(entry.amount).map_err(|e| {
+            StoreError::Corrupt(format!("balance of {} overflows: {e}", self.account.id))
+        })?;
+        let seq = self.account.entries + 1;
+        let account_id = self.account.id.as_str();
+        let hash = entry_hash(
+            &self.last_hash,
+            &Chained {
+                account: account_id,
+                amount: entry.amount,
+                kind: entry.kind,
+                reference: entry.reference,
+                idempotency_key: entry.idempotency_key,
+                balance_after: after,
+                created_ms: now_ms,
+            },
+        );
+        // Ids of one account sort by `seq`, so entries written in the same millisecond still
+        // list in the order they were posted (lists break ties on the id).
+        let entry_id = row_id(&format!("led_{seq:012}"));
+        let written = sqlx::query(
+            "INSERT INTO ledger_entries (id, account_id, partner_id, seq, amount_micros, kind, reference,
+                                         description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (account_id, idempotency_key) DO NOTHING",
+        )
+        .bind(&entry_id)
         .bind(account_id)
+        .bind(self.account.partner_id.as_str())
+        .bind(seq)
+        .bind(entry.amount.get())
+        .bind(entry.kind.as_str())
+        .bind(entry.reference)
+        .bind(entry.description)
+        .bind(entry.idempotency_key)
+        .bind(after.get())
+        .bind(&self.last_hash)
         .bind(&hash)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            let entry_id: String = sqlx::query_scalar(
+                "SELECT id FROM ledger_entries WHERE account_id = $1 AND idempotency_key = $2",
+            )
+            .bind(account_id)
+            .bind(entry.idempotency_key)
+            .fetch_one(&mut *conn)
+            .await?;
+            return Ok(Posted::Duplicate { entry_id });
+        }
+        self.account.balance = after;
+        self.account.entries = seq;
+        self.last_hash = hash;
+        self.changed = true;
+        Ok(Posted::Applied {
+            entry_id,
+            balance_before: before,
+            balance_after: after,
+            warning: self.account.warning,
+        })
+    }
+
+    /// Mark messaging paused or active; true when the state changed.
+    pub async fn set_paused(
+        &mut self,
+        conn: &mut AnyConnection,
+        paused: bool,
+    ) -> Result<bool, StoreError> {
+        if self.account.paused == paused {
+            return Ok(false);
+        }
+        let changed = set_paused(conn, &self.account.id, paused).await?;
+        self.account.paused = paused;
+        Ok(changed)
+    }
+
+    /// Record that the low-balance warning went out; true when this call is the one that did.
+    pub async fn mark_low_warned(&mut self, conn: &mut AnyConnection) -> Result<bool, StoreError> {
+        if self.account.low_warned {
+            return Ok(false);
+        }
+        let marked = mark_low_warned(conn, &self.account.id).await?;
+        self.account.low_warned = true;
+        Ok(marked)
+    }
+
+    /// After a credit: the warning level becomes `warning`, and may be sent again.
+    pub async fn rearm_warning(
+        &mut self,
+        conn: &mut AnyConnection,
+        warning: Micros,
+    ) -> Result<(), StoreError> {
+        rearm_warning(conn, &self.account.id, warning).await?;
+        self.account.warning = warning;
+        self.account.low_warned = false;
+        Ok(())
+    }
+
+    /// Write the balance, entry count and chain head back, if anything was posted.
+    pub async fn save(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        if !self.changed {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE billing_accounts SET balance_micros = $3, entries = $4, last_hash = $5
+              WHERE id = $1 AND partner_id = $2",
+        )
+        .bind(&self.account.id)
+        .bind(self.account.partner_id.as_str())
+        .bind(self.account.balance.get())
+        .bind(self.account.entries)
+        .bind(&self.last_hash)
         .execute(&mut *conn)
         .await?;
-    Ok(Posted::Applied {
-        entry_id,
-        balance_before: balance_after
-            .checked_sub(entry.amount)
-            .unwrap_or(balance_after),
-        balance_after,
-        warning: Micros::new(warning),
-    })
+        self.changed = false;
+        Ok(())
+    }
 }
 
 /// Mark messaging paused or active; true when the state changed (exactly one caller sees it).

@@ -208,3 +208,14 @@ pub const POSTGRES_PARTNER_FILTER: &str = " WHERE (c.partner_id || '') = ";
 pub fn hides_page_binds(backend: Backend) -> bool {
     backend == Backend::Postgres
 }
+
+/// What ends a read of a billing account (alias `b`) that will be posted to: PostgreSQL locks
+/// the row until the transaction ends; SQLite's write transaction holds the whole database.
+/// `backend` is the connection's `backend_name()`.
+pub fn lock_account_row(backend: &str) -> &'static str {
+    if backend == "PostgreSQL" {
+        " FOR UPDATE OF b"
+    } else {
+        ""
+    }
+}

@@ -1,33 +1,62 @@
 //! Messages sent through the Messaging API with their price, the customer service windows that
 //! inbound messages open, and the Idempotency-Key answers kept for a day.
 
+use crate::billing::Holder;
 use crate::{StoreError, parse_column};
 use domain::pricing::Category;
-use domain::{ChannelId, ClientId, Micros, PartnerId};
+use domain::{ChannelId, ClientId, Currency, Micros, PartnerId};
 use sqlx::{Any, AnyConnection, Executor};
 
-/// A message as the Hub accepted it.
+/// A message as the Hub accepted it, owned so that it can wait for a group commit.
 #[derive(Clone, Debug)]
-pub struct NewMessage<'a> {
-    pub id: &'a str,
-    pub client_id: &'a ClientId,
-    pub channel_id: &'a ChannelId,
-    pub account_id: Option<&'a str>,
-    pub recipient: &'a str,
-    pub country: &'a str,
-    pub market: &'a str,
+pub struct NewMessage {
+    pub id: String,
+    pub client_id: ClientId,
+    pub channel_id: ChannelId,
+    /// The account it was charged to; set when the account is held.
+    pub account_id: Option<String>,
+    pub recipient: String,
+    pub country: String,
+    pub market: String,
     pub category: Category,
-    pub pricing_type: &'a str,
+    pub pricing_type: String,
     pub price: Micros,
-    pub currency: &'a str,
-    pub rate_card_id: Option<&'a str>,
-    pub template_name: Option<&'a str>,
+    pub currency: Currency,
+    pub rate_card_id: Option<String>,
+    pub template_name: Option<String>,
+}
+
+/// A message ready to be written with its charge and its Idempotency-Key answer. The send
+/// service gathers many into one transaction (a group commit), each still checked on its own.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub partner_id: PartnerId,
+    pub message: NewMessage,
+    /// The paying account while billing is on: then nothing is sent at a balance of zero.
+    pub payer: Option<Holder>,
+    /// What the message costs, when it costs anything, and the ledger entry's description.
+    pub charge: Option<(Micros, String)>,
+    /// The request's Idempotency-Key and the answer to keep under it.
+    pub key: Option<(String, KeptAnswer)>,
+    pub now_ms: i64,
+}
+
+/// What became of a pending message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Accepted,
+    /// The paying balance is at or below zero: nothing was written.
+    Refused {
+        balance: Micros,
+    },
+    /// A concurrent request with the same Idempotency-Key was first: nothing was written.
+    KeyTaken,
 }
 
 pub async fn insert(
     conn: &mut AnyConnection,
     partner: &PartnerId,
-    m: &NewMessage<'_>,
+    m: &NewMessage,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -36,20 +65,20 @@ pub async fn insert(
                                status, created_ms, modified_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'accepted', $15, $15)",
     )
-    .bind(m.id)
+    .bind(&m.id)
     .bind(partner.as_str())
     .bind(m.client_id.as_str())
     .bind(m.channel_id.as_str())
-    .bind(m.account_id)
-    .bind(m.recipient)
-    .bind(m.country)
-    .bind(m.market)
+    .bind(m.account_id.as_deref())
+    .bind(&m.recipient)
+    .bind(&m.country)
+    .bind(&m.market)
     .bind(m.category.as_str())
-    .bind(m.pricing_type)
+    .bind(&m.pricing_type)
     .bind(m.price.get())
-    .bind(m.currency)
-    .bind(m.rate_card_id)
-    .bind(m.template_name)
+    .bind(m.currency.as_str())
+    .bind(m.rate_card_id.as_deref())
+    .bind(m.template_name.as_deref())
     .bind(now_ms)
     .execute(&mut *conn)
     .await?;
@@ -265,13 +294,14 @@ pub async fn kept_answer<'e>(
     .await?)
 }
 
-/// Keep an answer under its key; a conflict means a concurrent request with the same key won.
+/// Keep an answer under its key; false when a concurrent request with the same key was first
+/// (nothing is written then, and the transaction stays usable).
 pub async fn keep_answer(
     conn: &mut AnyConnection,
     channel: &ChannelId,
     key: &str,
     answer: &KeptAnswer,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     // An expired answer under the same key gives way to the new one.
     sqlx::query(
         "DELETE FROM message_requests WHERE channel_id = $1 AND idempotency_key = $2 AND created_ms < $3",
@@ -281,9 +311,9 @@ pub async fn keep_answer(
     .bind(answer.created_ms - KEEP_ANSWERS_MS)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    let kept = sqlx::query(
         "INSERT INTO message_requests (channel_id, idempotency_key, body_hash, status_code, response, created_ms)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, idempotency_key) DO NOTHING",
     )
     .bind(channel.as_str())
     .bind(key)
@@ -292,8 +322,9 @@ pub async fn keep_answer(
     .bind(&answer.response)
     .bind(answer.created_ms)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(kept == 1)
 }
 
 /// How long an Idempotency-Key's answer is kept.

@@ -14,7 +14,7 @@ use domain::{Currency, Micros, Money, PartnerId, PaymentModel};
 use sqlx::AnyConnection;
 use std::sync::Arc;
 use store::StoreError;
-use store::billing::{Account, Gate, Holder, NewEntry, Posted};
+use store::billing::{Account, Gate, Holder, NewEntry, Posted, Posting};
 use store::notifications::{Audience, NewNotification};
 use store::partners::Partner;
 
@@ -52,18 +52,18 @@ fn event_data(state: &AppState, account: &Account, balance: Micros) -> serde_jso
     })
 }
 
-/// Post an entry and raise what it crosses, in the caller's transaction. Credits re-arm the
-/// warning at 10 % of their amount (until auto-renew sets a threshold).
+/// Post an entry to a held account and raise what it crosses, in the caller's transaction (the
+/// caller saves the account before committing). Credits re-arm the warning at 10 % of their
+/// amount (until auto-renew sets a threshold).
 pub async fn post_in(
     conn: &mut AnyConnection,
     state: &AppState,
-    account: &Account,
+    held: &mut Posting,
     entry: &NewEntry<'_>,
     gate: Gate,
 ) -> Result<Posted, StoreError> {
     let now = state.now_ms();
-    let posted =
-        store::billing::post(conn, &account.partner_id, &account.id, entry, gate, now).await?;
+    let posted = held.post(conn, entry, gate, now).await?;
     let Posted::Applied {
         balance_before,
         balance_after,
@@ -77,35 +77,34 @@ pub async fn post_in(
         && entry.amount.is_positive();
     if credit {
         let warning = entry.amount.scale_ppm(100_000).unwrap_or(Micros::ZERO);
-        store::billing::rearm_warning(conn, &account.id, warning).await?;
+        held.rearm_warning(conn, warning).await?;
     }
-    if !account.billing_on {
+    if !held.account.billing_on {
         return Ok(posted);
     }
+    let account = held.account.clone();
     let money = Money::new(balance_after, account.currency);
     let whose = holder_words(&account.holder);
-    if balance_after.get() <= 0 && store::billing::set_paused(conn, &account.id, true).await? {
+    if balance_after.get() <= 0 && held.set_paused(conn, true).await? {
         let body = format!(
             "{whose} is {money}. Messages are refused until it is above 0; top up to resume."
         );
         announce(
             conn,
             state,
-            account,
+            &account,
             balance_after,
             EventType::MessagingPaused,
             "Messaging paused",
             &body,
         )
         .await?;
-    } else if balance_after.is_positive()
-        && store::billing::set_paused(conn, &account.id, false).await?
-    {
+    } else if balance_after.is_positive() && held.set_paused(conn, false).await? {
         let body = format!("{whose} is {money} again. Messaging has resumed.");
         announce(
             conn,
             state,
-            account,
+            &account,
             balance_after,
             EventType::MessagingResumed,
             "Messaging resumed",
@@ -116,7 +115,7 @@ pub async fn post_in(
     if !credit
         && balance_after < warning
         && balance_before >= warning
-        && store::billing::mark_low_warned(conn, &account.id).await?
+        && held.mark_low_warned(conn).await?
     {
         let body = format!(
             "{whose} is down to {money}. Top up before it reaches 0, when messaging stops."
@@ -124,7 +123,7 @@ pub async fn post_in(
         announce(
             conn,
             state,
-            account,
+            &account,
             balance_after,
             EventType::BalanceLow,
             "Balance low",
@@ -257,14 +256,13 @@ pub async fn adjust(
             .ok_or(AppError::NotFound)?;
     }
     let mut tx = state.db.begin_write().await?;
-    let account =
-        store::billing::ensure_account(&mut tx, partner, holder, found.currency, state.now_ms())
-            .await?;
+    let mut held =
+        store::billing::hold(&mut tx, partner, holder, found.currency, state.now_ms()).await?;
     let key = domain::ids::row_id("adj");
     let posted = post_in(
         &mut tx,
         state,
-        &account,
+        &mut held,
         &NewEntry {
             amount,
             kind: EntryKind::Adjustment,
@@ -275,6 +273,7 @@ pub async fn adjust(
         Gate::Always,
     )
     .await?;
+    held.save(&mut tx).await?;
     let Posted::Applied { balance_after, .. } = posted else {
         return Err(AppError::Internal(anyhow::anyhow!(
             "adjustment {key} was not applied"
@@ -286,8 +285,8 @@ pub async fn adjust(
         actor,
         Some(partner),
         "billing.adjust",
-        &account.id,
-        &format!("{} {}: {reason}", amount, account.currency.as_str()),
+        &held.account.id,
+        &format!("{} {}: {reason}", amount, held.account.currency.as_str()),
     )
     .await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 //! in-process caches it holds.
 
 pub mod dev_sink;
+pub mod group_commit;
 pub mod key_cache;
 pub mod messaging_keys;
 pub mod rate_cache;
@@ -44,6 +45,11 @@ pub struct Inner {
     pub messaging_keys: messaging_keys::MessagingKeys,
     /// The last second of sends for which this process queued the sandbox's report run.
     pub report_second: std::sync::atomic::AtomicI64,
+    /// Accepted messages waiting to be written together (see `services::messaging::send`).
+    pub sends: group_commit::GroupCommit<
+        store::messages::Pending,
+        Result<store::messages::Fate, store::StoreError>,
+    >,
 }
 
 /// Failed logins are limited per account and address together (a lock, which only that address
@@ -111,6 +117,7 @@ impl AppState {
             rate_cards: rate_cache::RateCache::default(),
             messaging_keys: messaging_keys::MessagingKeys::default(),
             report_second: std::sync::atomic::AtomicI64::new(i64::MIN),
+            sends: group_commit::GroupCommit::default(),
         }))
     }
 

@@ -74,15 +74,14 @@ async fn failed_in(
     if !message.price.is_positive() {
         return Ok(());
     }
-    let Some(account) = store::billing::account_by_id(&mut *conn, partner, account_id).await?
-    else {
+    let Some(mut held) = store::billing::hold_by_id(&mut *conn, partner, account_id).await? else {
         return Ok(());
     };
     let description = format!("refund: message {id} was not delivered ({title})");
     billing::post_in(
         conn,
         state,
-        &account,
+        &mut held,
         &NewEntry {
             amount: message.price,
             kind: EntryKind::Refund,
@@ -93,6 +92,7 @@ async fn failed_in(
         Gate::Always,
     )
     .await?;
+    held.save(conn).await?;
     Ok(())
 }
 

@@ -12,9 +12,11 @@ use domain::message::{Content, Outbound};
 use domain::pricing::{self, Category, Sending};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use store::billing::{Gate, NewEntry, Posted};
+use std::sync::atomic::Ordering;
+use store::StoreError;
+use store::billing::{Gate, NewEntry, Posted, Posting};
 use store::jobs::Schedule;
-use store::messages::KeptAnswer;
+use store::messages::{Fate, KeptAnswer, NewMessage, Pending};
 
 /// What the API answers: a status and the exact JSON body (kept for a repeated key).
 #[derive(Clone, Debug)]
@@ -165,121 +167,71 @@ pub async fn send(
         })
         .to_string(),
     };
-    let holder = billing::payer(partner, &sender.channel.client_id);
-    let mut tx = state.db.begin_write().await?;
-    let account = if settings.enabled_ms.is_some() {
-        let account =
-            store::billing::ensure_account(&mut tx, &partner.id, &holder, partner.currency, now)
-                .await?;
-        if !account.balance.is_positive() {
-            tx.rollback().await?;
-            return Err(insufficient(state, sender, account.balance));
-        }
-        Some(account)
-    } else {
-        None
-    };
-    if let Some(account) = &account
-        && price.billable()
-        && price.amount.is_positive()
-    {
-        let description = format!(
-            "{} message to {} ({})",
-            category.as_str(),
-            destination.market,
-            sender.channel.phone_number
-        );
-        let posted = billing::post_in(
-            &mut tx,
-            state,
-            account,
-            &NewEntry {
-                amount: price
-                    .amount
-                    .checked_neg()
-                    .map_err(|e| MessagingError::App(anyhow::Error::new(e).into()))?,
-                kind: EntryKind::Usage,
-                reference: &id,
-                description: &description,
-                idempotency_key: &format!("usage:{id}"),
-            },
-            Gate::WhilePositive,
-        )
-        .await?;
-        if let Posted::Refused { balance } = posted {
-            tx.rollback().await?;
-            return Err(insufficient(state, sender, balance));
-        }
-    }
-    store::messages::insert(
-        &mut tx,
-        &partner.id,
-        &store::messages::NewMessage {
-            id: &id,
-            client_id: &sender.channel.client_id,
-            channel_id: &sender.channel.id,
-            account_id: account.as_ref().map(|a| a.id.as_str()),
-            recipient: outbound.to.as_str(),
-            country: destination.iso2,
-            market: destination.market,
+    let charge = (settings.enabled_ms.is_some() && price.billable() && price.amount.is_positive())
+        .then(|| {
+            let description = format!(
+                "{} message to {} ({})",
+                category.as_str(),
+                destination.market,
+                sender.channel.phone_number
+            );
+            (price.amount, description)
+        });
+    let pending = Pending {
+        partner_id: partner.id.clone(),
+        message: NewMessage {
+            id: id.clone(),
+            client_id: sender.channel.client_id.clone(),
+            channel_id: sender.channel.id.clone(),
+            account_id: None,
+            recipient: outbound.to.as_str().to_owned(),
+            country: destination.iso2.to_owned(),
+            market: destination.market.to_owned(),
             category,
-            pricing_type: price.pricing_type.as_str(),
+            pricing_type: price.pricing_type.as_str().to_owned(),
             price: if price.billable() {
                 price.amount
             } else {
                 Micros::ZERO
             },
-            currency: partner.currency.as_str(),
-            rate_card_id: Some(&version.id),
-            template_name: template_name.as_deref(),
+            currency: partner.currency,
+            rate_card_id: Some(version.id.clone()),
+            template_name,
         },
-        now,
-    )
-    .await?;
-    if let Some(key) = key {
-        let kept = KeptAnswer {
-            body_hash: body_hash.clone(),
-            status_code: i64::from(answer.status),
-            response: answer.body.clone(),
-            created_ms: now,
-        };
-        if let Err(err) =
-            store::messages::keep_answer(&mut tx, &sender.channel.id, key, &kept).await
-        {
-            tx.rollback().await?;
-            if err.is_conflict()
-                && let Some(first) = self::kept(state, sender, key, now).await?
-            {
-                // A concurrent request with the same key won: answer what it answered.
-                return replay(first, &body_hash);
-            }
-            return Err(err.into());
+        payer: settings
+            .enabled_ms
+            .map(|_| billing::payer(partner, &sender.channel.client_id)),
+        charge,
+        key: key.map(|key| {
+            (
+                key.to_owned(),
+                KeptAnswer {
+                    body_hash: body_hash.clone(),
+                    status_code: i64::from(answer.status),
+                    response: answer.body.clone(),
+                    created_ms: now,
+                },
+            )
+        }),
+        now_ms: now,
+    };
+    let batch_state = state.clone();
+    let fate = state
+        .sends
+        .submit(pending, move |batch| write_batch(batch_state, batch))
+        .await
+        .map_err(|e| MessagingError::App(anyhow::Error::new(e).into()))??;
+    match fate {
+        Fate::Accepted => {}
+        Fate::Refused { balance } => return Err(insufficient(state, sender, balance)),
+        Fate::KeyTaken => {
+            // A concurrent request with the same key was first: answer what it answered.
+            let key = key.unwrap_or_default();
+            return match self::kept(state, sender, key, now).await? {
+                Some(first) => replay(first, &body_hash),
+                None => Err(MessagingError::IdempotencyMismatch),
+            };
         }
-    }
-    // One report run per second of sends, at the end of that second (plus the sandbox's
-    // delay), so every message accepted within the second is due when it runs. This process
-    // remembers the last second it queued one for, so most sends skip the insert.
-    let second = now.div_euclid(1000);
-    let queue_report = state.whatsapp.simulates()
-        && state
-            .report_second
-            .load(std::sync::atomic::Ordering::Relaxed)
-            != second;
-    if queue_report {
-        let run_at = (second + 1) * 1000 + state.config.whatsapp.sandbox_delay_ms;
-        tasks::enqueue(
-            &mut tx,
-            &MessageReports {},
-            &Schedule::once(run_at, format!("message_reports:{second}")),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    if queue_report {
-        state
-            .report_second
-            .store(second, std::sync::atomic::Ordering::Relaxed);
     }
     state.webhooks_wakeup.notify_one();
     state.jobs_wakeup.notify_one();
@@ -323,4 +275,142 @@ fn replay(kept: KeptAnswer, body_hash: &str) -> Result<Answer, MessagingError> {
         status: u16::try_from(kept.status_code).unwrap_or(200),
         body: kept.response,
     })
+}
+
+/// Write a batch of accepted messages in one transaction. If it fails, each is written again on
+/// its own, so one message's error is not every message's.
+async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, StoreError>> {
+    match write_together(&state, &batch).await {
+        Ok(fates) => fates.into_iter().map(Ok).collect(),
+        Err(err) if batch.len() == 1 => vec![Err(err)],
+        Err(err) => {
+            tracing::warn!(messages = batch.len(), error = %err, "a batch of sends failed; writing each alone");
+            let mut fates = Vec::with_capacity(batch.len());
+            for pending in &batch {
+                fates.push(
+                    write_together(&state, std::slice::from_ref(pending))
+                        .await
+                        .and_then(|mut one| {
+                            one.pop()
+                                .ok_or_else(|| StoreError::Corrupt("a send had no outcome".into()))
+                        }),
+                );
+            }
+            fates
+        }
+    }
+}
+
+/// One transaction for the whole batch: each paying account is held once, every message is
+/// gated, charged (its own ledger entry) and written in turn, and each account is saved once.
+async fn write_together(state: &AppState, batch: &[Pending]) -> Result<Vec<Fate>, StoreError> {
+    let mut tx = state.db.begin_write().await?;
+    let mut held: Vec<Posting> = Vec::new();
+    let mut fates = Vec::with_capacity(batch.len());
+    for pending in batch {
+        fates.push(write_one(&mut tx, state, &mut held, pending).await?);
+    }
+    for account in &mut held {
+        account.save(&mut tx).await?;
+    }
+    // One report run per second of sends, at the end of that second (plus the sandbox's
+    // delay), so every message accepted within the second is due when it runs. This process
+    // remembers the last second it queued one for, so most batches skip the insert.
+    let now = batch.last().map_or_else(|| state.now_ms(), |p| p.now_ms);
+    let second = now.div_euclid(1000);
+    let queue_report = state.whatsapp.simulates()
+        && fates.contains(&Fate::Accepted)
+        && state.report_second.load(Ordering::Relaxed) != second;
+    if queue_report {
+        let run_at = (second + 1) * 1000 + state.config.whatsapp.sandbox_delay_ms;
+        tasks::enqueue(
+            &mut tx,
+            &MessageReports {},
+            &Schedule::once(run_at, format!("message_reports:{second}")),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if queue_report {
+        state.report_second.store(second, Ordering::Relaxed);
+    }
+    Ok(fates)
+}
+
+async fn write_one(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    held: &mut Vec<Posting>,
+    pending: &Pending,
+) -> Result<Fate, StoreError> {
+    let account = match &pending.payer {
+        None => None,
+        Some(holder) => {
+            let found = held.iter().position(|h| {
+                h.account.partner_id == pending.partner_id && h.account.holder == *holder
+            });
+            let index = match found {
+                Some(index) => index,
+                None => {
+                    let account = store::billing::hold(
+                        tx,
+                        &pending.partner_id,
+                        holder,
+                        pending.message.currency,
+                        pending.now_ms,
+                    )
+                    .await?;
+                    held.push(account);
+                    held.len() - 1
+                }
+            };
+            Some(index)
+        }
+    };
+    // Free messages too: at zero the number stops, as the Billing page says.
+    if let Some(index) = account {
+        let balance = held[index].account.balance;
+        if !balance.is_positive() {
+            return Ok(Fate::Refused { balance });
+        }
+    }
+    // The key before the charge: a key taken by a concurrent request must write nothing.
+    if let Some((key, answer)) = &pending.key
+        && !store::messages::keep_answer(tx, &pending.message.channel_id, key, answer).await?
+    {
+        return Ok(Fate::KeyTaken);
+    }
+    let mut message = pending.message.clone();
+    if let Some(index) = account {
+        let posting = &mut held[index];
+        message.account_id = Some(posting.account.id.clone());
+        if let Some((price, description)) = &pending.charge {
+            let posted = billing::post_in(
+                tx,
+                state,
+                posting,
+                &NewEntry {
+                    amount: price.checked_neg().map_err(|e| {
+                        StoreError::Corrupt(format!("price of {} overflows: {e}", message.id))
+                    })?,
+                    kind: EntryKind::Usage,
+                    reference: &message.id,
+                    description,
+                    idempotency_key: &format!("usage:{}", message.id),
+                },
+                Gate::WhilePositive,
+            )
+            .await?;
+            if let Posted::Refused { .. } = posted {
+                // The balance was checked above in this transaction; a refusal now is a bug.
+                return Err(StoreError::Corrupt(format!(
+                    "account {} refused a debit it had allowed",
+                    posting.account.id
+                )));
+            }
+        }
+    }
+    store::messages::insert(tx, &pending.partner_id, &message, pending.now_ms).await?;
+    Ok(Fate::Accepted)
 }
