@@ -80,3 +80,35 @@ pub async fn rotate_secret(
     .rows_affected()
         == 1)
 }
+
+/// How a number with a messaging webhook is named in its deliveries.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Target {
+    pub channel_id: String,
+    pub phone_number: String,
+    pub external_id: Option<String>,
+    pub waba_id: String,
+    pub waba_external_id: Option<String>,
+}
+
+/// The numbers among `channels` that have a messaging webhook, in one read (a report batch
+/// touches many numbers; the sandbox's report job is the system's, across partners).
+pub async fn targets(
+    conn: &mut AnyConnection,
+    channels: &[&str],
+) -> Result<Vec<Target>, StoreError> {
+    let mut found = Vec::with_capacity(channels.len());
+    for chunk in channels.chunks(crate::select::MAX_LIST) {
+        let mut q = crate::select::Select::new(
+            "SELECT c.id AS channel_id, c.phone_number, c.external_id, c.waba_id,
+                    w.external_id AS waba_external_id
+               FROM channel_webhooks h
+               JOIN channels c ON c.id = h.channel_id AND c.partner_id = h.partner_id
+               JOIN wabas w ON w.id = c.waba_id AND w.partner_id = c.partner_id
+              WHERE h.channel_id IN (",
+        );
+        q.bind_texts(chunk.iter().copied()).push(")");
+        found.extend(q.fetch_all::<Target, _>(&mut *conn).await?);
+    }
+    Ok(found)
+}

@@ -169,6 +169,51 @@ pub async fn get<'e>(
     .transpose()
 }
 
+/// Where the sandbox's reports move messages together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forward {
+    /// From `accepted`.
+    Sent,
+    /// From `accepted` or `sent`.
+    Delivered,
+}
+
+/// Move many messages forward at once (never back, as [`set_status`]), in the caller's
+/// transaction; the messages this call moved, as they now are. The report job is the
+/// system's, across partners, and its ids come from [`awaiting_report`].
+pub async fn advance_many(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    to: Forward,
+    now_ms: i64,
+) -> Result<Vec<Message>, StoreError> {
+    static RETURNING: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!(") RETURNING {COLUMNS}"));
+    let (status, from) = match to {
+        Forward::Sent => ("sent", " WHERE status = 'accepted' AND id IN ("),
+        Forward::Delivered => (
+            "delivered",
+            " WHERE status IN ('accepted', 'sent') AND id IN (",
+        ),
+    };
+    let mut moved = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::select::MAX_LIST) {
+        let mut q = crate::select::Select::new(
+            "UPDATE messages SET error_code = NULL, error_title = NULL, status = ",
+        );
+        q.bind(crate::select::Bind::Text(status.to_owned()))
+            .push(", modified_ms = ")
+            .bind(crate::select::Bind::Int(now_ms))
+            .push(from)
+            .bind_texts(chunk.iter().copied())
+            .push(RETURNING.as_str());
+        for row in q.fetch_all::<MessageRow, _>(&mut *conn).await? {
+            moved.push(Message::try_from(row)?);
+        }
+    }
+    Ok(moved)
+}
+
 /// Move a message forward (`sent`, `delivered`, `read`) or to `failed`; a status never goes
 /// back and `failed` is final. True when this call changed it.
 pub async fn set_status(

@@ -62,11 +62,16 @@ pub fn next_after<T>(
     })
 }
 
+/// The most values one statement binds into an `IN (…)` list or a multi-row `VALUES`: far below
+/// SQLite's and PostgreSQL's limits, and few distinct statement shapes for their caches.
+pub const MAX_LIST: usize = 100;
+
 /// A value bound into a dynamic query.
 #[derive(Clone, Debug)]
 pub enum Bind {
     Text(String),
     Int(i64),
+    OptionalInt(Option<i64>),
 }
 
 #[derive(Debug, Default)]
@@ -238,6 +243,7 @@ impl Select {
             match bind {
                 Bind::Text(text) => args.add(text.clone()).map_err(sqlx::Error::Encode)?,
                 Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+                Bind::OptionalInt(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
             }
         }
         Ok(args)
@@ -251,6 +257,7 @@ impl Select {
             match bind {
                 Bind::Text(text) => args.add(text.as_str()).map_err(sqlx::Error::Encode)?,
                 Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+                Bind::OptionalInt(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
             }
         }
         sqlx::query_with(AssertSqlSafe(self.sql.clone()), args)
@@ -266,6 +273,19 @@ impl Select {
         sqlx::query_as_with::<Any, T, _>(AssertSqlSafe(self.sql.clone()), self.arguments()?)
             .fetch_all(ex)
             .await
+    }
+
+    /// Run a statement that returns no rows; the number of rows it changed.
+    pub async fn execute<'e, E>(&self, ex: E) -> Result<u64, sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = Any>,
+    {
+        Ok(
+            sqlx::query_with::<Any, _>(AssertSqlSafe(self.sql.clone()), self.arguments()?)
+                .execute(ex)
+                .await?
+                .rows_affected(),
+        )
     }
 
     pub async fn fetch_count<'e, E>(&self, ex: E) -> Result<i64, sqlx::Error>

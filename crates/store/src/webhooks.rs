@@ -554,3 +554,52 @@ pub async fn count_by_state<'e>(
     .fetch_all(ex)
     .await?)
 }
+
+/// A pending delivery to a number's messaging webhook, written with others in one statement.
+#[derive(Clone, Debug)]
+pub struct PendingDelivery {
+    pub id: String,
+    pub partner_id: PartnerId,
+    pub channel_id: ChannelId,
+    pub event_type: &'static str,
+    /// The exact JSON body every attempt sends.
+    pub body: String,
+}
+
+/// Queue many messaging-webhook deliveries, due now, in the caller's transaction.
+pub async fn insert_pending(
+    conn: &mut sqlx::AnyConnection,
+    deliveries: &[PendingDelivery],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    // Nine values a row: a statement stays under `MAX_LIST` rows and a thousand values.
+    for chunk in deliveries.chunks(crate::select::MAX_LIST / 2) {
+        let mut q = Select::new(
+            "INSERT INTO webhook_events (id, partner_id, event_type, body, state, next_attempt_ms, created_ms, updated_ms, channel_id) VALUES ",
+        );
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(Bind::Text(d.id.clone()))
+                .push(", ")
+                .bind(Bind::Text(d.partner_id.as_str().to_owned()))
+                .push(", ")
+                .bind(Bind::Text(d.event_type.to_owned()))
+                .push(", ")
+                .bind(Bind::Text(d.body.clone()))
+                .push(", 'pending', ")
+                .bind(Bind::Int(now_ms))
+                .push(", ")
+                .bind(Bind::Int(now_ms))
+                .push(", ")
+                .bind(Bind::Int(now_ms))
+                .push(", ")
+                .bind(Bind::Text(d.channel_id.as_str().to_owned()))
+                .push(")");
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ use domain::PartnerId;
 use domain::ledger::EntryKind;
 use store::billing::{Gate, NewEntry};
 use store::jobs::Schedule;
+use store::messages::Forward;
 
 /// Messages settled per transaction: small enough that senders waiting for the write turn are
 /// not held up long; a longer backlog continues in the next run.
@@ -133,18 +134,35 @@ pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
     }
     let mut tx = state.db.begin_write().await?;
     let mut numbers = Numbers::default();
+    let mut delivered = Vec::with_capacity(due.len());
     for message in &due {
-        if let Some(report) = state.whatsapp.simulated_report(&message.recipient) {
-            apply_in(
-                &mut tx,
-                state,
-                &mut numbers,
-                &message.partner_id,
-                &message.id,
-                &report,
-            )
-            .await?;
+        match state.whatsapp.simulated_report(&message.recipient) {
+            Some(Report::Delivered) => delivered.push(message.id.as_str()),
+            Some(report) => {
+                apply_in(
+                    &mut tx,
+                    state,
+                    &mut numbers,
+                    &message.partner_id,
+                    &message.id,
+                    &report,
+                )
+                .await?;
+            }
+            None => {}
         }
+    }
+    // The delivered ones together: two statements move them all, one reads their numbers,
+    // and their status deliveries are written a statement per fifty.
+    if !delivered.is_empty() {
+        let channels: Vec<&str> = due.iter().map(|m| m.channel_id.as_str()).collect();
+        numbers.load(&mut tx, &channels).await?;
+        let mut deliveries = Vec::with_capacity(2 * delivered.len());
+        for (to, status) in [(Forward::Sent, "sent"), (Forward::Delivered, "delivered")] {
+            let moved = store::messages::advance_many(&mut tx, &delivered, to, now).await?;
+            deliveries.extend(webhook::status_deliveries(state, &numbers, &moved, status));
+        }
+        store::webhooks::insert_pending(&mut tx, &deliveries, now).await?;
     }
     if i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH {
         crate::services::tasks::enqueue(

@@ -13,7 +13,8 @@ use domain::{ChannelId, PartnerId};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 use store::StoreError;
-use store::channel_webhooks::ChannelWebhook;
+use store::channel_webhooks::{ChannelWebhook, Target};
+use store::webhooks::PendingDelivery;
 
 /// The outbox's `event_type` of a messaging webhook delivery (Meta's `field`).
 const EVENT_TYPE: &str = "messages";
@@ -124,7 +125,7 @@ fn param(field: &str, message: &str) -> MessagingError {
 
 /// The Cloud API's envelope around `value`, naming the number as Meta does (`metadata`, and the
 /// WABA as the entry's id).
-fn envelope(number: &store::channels::ChannelView, value: serde_json::Value) -> serde_json::Value {
+fn envelope(number: &Target, value: serde_json::Value) -> serde_json::Value {
     let mut value = value;
     if let Some(map) = value.as_object_mut() {
         map.insert("messaging_product".into(), "whatsapp".into());
@@ -132,7 +133,7 @@ fn envelope(number: &store::channels::ChannelView, value: serde_json::Value) -> 
             "metadata".into(),
             serde_json::json!({
                 "display_phone_number": number.phone_number.trim_start_matches('+'),
-                "phone_number_id": number.external_id.as_deref().unwrap_or(number.id.as_str()),
+                "phone_number_id": number.external_id.as_deref().unwrap_or(number.channel_id.as_str()),
             }),
         );
     }
@@ -146,28 +147,58 @@ fn envelope(number: &store::channels::ChannelView, value: serde_json::Value) -> 
     })
 }
 
-/// The numbers a batch of reports touches, each read once: whether it has a messaging webhook,
+/// The numbers a batch of reports touches, read once: whether each has a messaging webhook,
 /// and how its deliveries name it.
 #[derive(Debug, Default)]
-pub struct Numbers(HashMap<ChannelId, Option<store::channels::ChannelView>>);
+pub struct Numbers(HashMap<String, Option<Target>>);
 
 impl Numbers {
-    /// The number, when it has a messaging webhook.
-    async fn with_webhook(
+    /// Read every number of `channels` not read yet, in one query.
+    pub async fn load(
         &mut self,
         conn: &mut AnyConnection,
-        partner: &PartnerId,
-        channel: &ChannelId,
-    ) -> Result<Option<&store::channels::ChannelView>, StoreError> {
-        if !self.0.contains_key(channel) {
-            let view = match store::channel_webhooks::get(&mut *conn, partner, channel).await? {
-                Some(_) => store::channels::get(&mut *conn, partner, channel).await?,
-                None => None,
-            };
-            self.0.insert(channel.clone(), view);
+        channels: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut missing: Vec<&str> = channels
+            .iter()
+            .copied()
+            .filter(|c| !self.0.contains_key(*c))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
         }
-        Ok(self.0.get(channel).and_then(Option::as_ref))
+        for target in store::channel_webhooks::targets(conn, &missing).await? {
+            self.0.insert(target.channel_id.clone(), Some(target));
+        }
+        for channel in missing {
+            self.0.entry(channel.to_owned()).or_insert(None);
+        }
+        Ok(())
     }
+
+    /// The number, when it has a messaging webhook (it must have been loaded).
+    fn with_webhook(&self, channel: &ChannelId) -> Option<&Target> {
+        self.0.get(channel.as_str()).and_then(Option::as_ref)
+    }
+}
+
+/// A delivery of `value` to the number's messaging webhook, if it has one.
+fn delivery(
+    numbers: &Numbers,
+    partner: &PartnerId,
+    channel: &ChannelId,
+    value: serde_json::Value,
+) -> Option<PendingDelivery> {
+    let number = numbers.with_webhook(channel)?;
+    Some(PendingDelivery {
+        id: EventId::generate().as_str().to_owned(),
+        partner_id: partner.clone(),
+        channel_id: channel.clone(),
+        event_type: EVENT_TYPE,
+        body: envelope(number, value).to_string(),
+    })
 }
 
 /// Queue a delivery to the number's messaging webhook, if it has one (in the caller's
@@ -180,35 +211,20 @@ async fn enqueue(
     channel: &ChannelId,
     value: serde_json::Value,
 ) -> Result<(), StoreError> {
-    let Some(number) = numbers.with_webhook(conn, partner, channel).await? else {
+    numbers.load(conn, &[channel.as_str()]).await?;
+    let Some(delivery) = delivery(numbers, partner, channel, value) else {
         return Ok(());
     };
-    let id = EventId::generate();
-    let body = envelope(number, value).to_string();
-    store::webhooks::insert_event(
-        &mut *conn,
-        partner,
-        &store::webhooks::NewEvent {
-            id: id.as_str(),
-            channel_id: Some(channel),
-            event_type: EVENT_TYPE,
-            body: &body,
-            state: "pending",
-        },
-        state.now_ms(),
-    )
-    .await
+    store::webhooks::insert_pending(conn, &[delivery], state.now_ms()).await
 }
 
-/// A message's new status, with its pricing, as Meta reports it.
-pub async fn status_in(
-    conn: &mut AnyConnection,
+/// A message's status as Meta reports it, with its pricing (the `value` of a delivery).
+fn status_value(
     state: &AppState,
-    numbers: &mut Numbers,
     message: &store::messages::Message,
     status: &str,
     error: Option<(i64, &str)>,
-) -> Result<(), StoreError> {
+) -> serde_json::Value {
     let billable = message.pricing_type == domain::pricing::PricingType::Regular.as_str();
     let mut item = serde_json::json!({
         "id": message.id,
@@ -228,7 +244,19 @@ pub async fn status_in(
             serde_json::json!([{"code": code, "title": title, "message": title}]),
         );
     }
-    let value = serde_json::json!({"statuses": [item]});
+    serde_json::json!({"statuses": [item]})
+}
+
+/// A message's new status, queued to its number's webhook (in the caller's transaction).
+pub async fn status_in(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    numbers: &mut Numbers,
+    message: &store::messages::Message,
+    status: &str,
+    error: Option<(i64, &str)>,
+) -> Result<(), StoreError> {
+    let value = status_value(state, message, status, error);
     enqueue(
         conn,
         state,
@@ -238,6 +266,26 @@ pub async fn status_in(
         value,
     )
     .await
+}
+
+/// The deliveries of many messages' new status, for numbers already loaded into `numbers`.
+pub fn status_deliveries(
+    state: &AppState,
+    numbers: &Numbers,
+    messages: &[store::messages::Message],
+    status: &str,
+) -> Vec<PendingDelivery> {
+    messages
+        .iter()
+        .filter_map(|m| {
+            delivery(
+                numbers,
+                &m.partner_id,
+                &m.channel_id,
+                status_value(state, m, status, None),
+            )
+        })
+        .collect()
 }
 
 /// An inbound message from a user.
