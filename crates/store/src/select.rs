@@ -72,6 +72,7 @@ pub enum Bind {
     Text(String),
     Int(i64),
     OptionalInt(Option<i64>),
+    OptionalText(Option<String>),
 }
 
 #[derive(Debug, Default)]
@@ -244,6 +245,7 @@ impl Select {
                 Bind::Text(text) => args.add(text.clone()).map_err(sqlx::Error::Encode)?,
                 Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
                 Bind::OptionalInt(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+                Bind::OptionalText(t) => args.add(t.clone()).map_err(sqlx::Error::Encode)?,
             }
         }
         Ok(args)
@@ -258,6 +260,7 @@ impl Select {
                 Bind::Text(text) => args.add(text.as_str()).map_err(sqlx::Error::Encode)?,
                 Bind::Int(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
                 Bind::OptionalInt(n) => args.add(*n).map_err(sqlx::Error::Encode)?,
+                Bind::OptionalText(t) => args.add(t.as_deref()).map_err(sqlx::Error::Encode)?,
             }
         }
         sqlx::query_with(AssertSqlSafe(self.sql.clone()), args)

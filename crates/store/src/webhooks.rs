@@ -316,30 +316,77 @@ pub async fn record_attempts(db: &Db, records: &[AttemptRecord]) -> Result<(), S
     Ok(())
 }
 
-/// `record_attempts` inside the caller's transaction.
+/// `record_attempts` inside the caller's transaction: the attempts in one statement and the
+/// events' new states in another, per fifty.
 pub async fn record_attempts_in(
     tx: &mut sqlx::AnyConnection,
     records: &[AttemptRecord],
 ) -> Result<(), StoreError> {
-    for r in records {
-        if r.outcome != Outcome::NoUrl {
-            sqlx::query(
-                "INSERT INTO webhook_attempts (id, event_id, partner_id, attempt, url, status_code, latency_ms, response_excerpt, error, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(row_id("att"))
-            .bind(&r.event_id)
-            .bind(&r.partner_id)
-            .bind(r.attempt)
-            .bind(&r.url)
-            .bind(r.status_code)
-            .bind(r.latency_ms)
-            .bind(r.response_excerpt.as_deref())
-            .bind(r.error.as_deref())
-            .bind(r.created_ms)
-            .execute(&mut *tx)
-            .await?;
+    for chunk in records.chunks(crate::select::MAX_LIST / 2) {
+        insert_attempts(tx, chunk).await?;
+        update_events(tx, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_attempts(
+    tx: &mut sqlx::AnyConnection,
+    records: &[AttemptRecord],
+) -> Result<(), StoreError> {
+    let mut q = Select::new(
+        "INSERT INTO webhook_attempts (id, event_id, partner_id, attempt, url, status_code, latency_ms, response_excerpt, error, created_ms) VALUES ",
+    );
+    let mut rows = 0;
+    // An event with no URL had no attempt.
+    for r in records.iter().filter(|r| r.outcome != Outcome::NoUrl) {
+        if rows > 0 {
+            q.push(", ");
         }
+        rows += 1;
+        q.push("(")
+            .bind(Bind::Text(row_id("att")))
+            .push(", ")
+            .bind(Bind::Text(r.event_id.clone()))
+            .push(", ")
+            .bind(Bind::Text(r.partner_id.clone()))
+            .push(", ")
+            .bind(Bind::Int(r.attempt))
+            .push(", ")
+            .bind(Bind::Text(r.url.clone()))
+            .push(", ")
+            .bind(Bind::OptionalInt(r.status_code))
+            .push(", ")
+            .bind(Bind::Int(r.latency_ms))
+            .push(", ")
+            .bind(Bind::OptionalText(r.response_excerpt.clone()))
+            .push(", ")
+            .bind(Bind::OptionalText(r.error.clone()))
+            .push(", ")
+            .bind(Bind::Int(r.created_ms))
+            .push(")");
+    }
+    if rows > 0 {
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Each event's new state from a `VALUES` list joined by id (`UPDATE … FROM`, which SQLite and
+/// PostgreSQL both read; both name a `VALUES` list's columns `column1`, `column2`, …).
+async fn update_events(
+    tx: &mut sqlx::AnyConnection,
+    records: &[AttemptRecord],
+) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut q = Select::new(
+        "UPDATE webhook_events SET state = v.column2, next_attempt_ms = v.column3, lease_until_ms = NULL,
+                attempts = v.column4, last_status = v.column5, last_error = v.column6,
+                delivered_ms = COALESCE(v.column7, webhook_events.delivered_ms), updated_ms = v.column8
+           FROM (VALUES ",
+    );
+    for (i, r) in records.iter().enumerate() {
         let (state, next, delivered) = match r.outcome {
             Outcome::Delivered => ("delivered", None, Some(r.created_ms)),
             Outcome::RetryAt(at) => ("pending", Some(at), None),
@@ -351,23 +398,29 @@ pub async fn record_attempts_in(
         } else {
             r.attempt
         };
-        sqlx::query(
-            "UPDATE webhook_events SET state = $1, next_attempt_ms = $2, lease_until_ms = NULL,
-                    attempts = $3, last_status = $4, last_error = $5,
-                    delivered_ms = COALESCE($6, delivered_ms), updated_ms = $7
-              WHERE id = $8",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(attempts)
-        .bind(r.status_code)
-        .bind(r.error.as_deref())
-        .bind(delivered)
-        .bind(r.created_ms)
-        .bind(&r.event_id)
-        .execute(&mut *tx)
-        .await?;
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("(")
+            .bind(Bind::Text(r.event_id.clone()))
+            .push(", ")
+            .bind(Bind::Text(state.to_owned()))
+            .push(", ")
+            .bind(Bind::OptionalInt(next))
+            .push(", ")
+            .bind(Bind::Int(attempts))
+            .push(", ")
+            .bind(Bind::OptionalInt(r.status_code))
+            .push(", ")
+            .bind(Bind::OptionalText(r.error.clone()))
+            .push(", ")
+            .bind(Bind::OptionalInt(delivered))
+            .push(", ")
+            .bind(Bind::Int(r.created_ms))
+            .push(")");
     }
+    q.push(") AS v WHERE webhook_events.id = v.column1");
+    q.execute(&mut *tx).await?;
     Ok(())
 }
 
