@@ -169,42 +169,25 @@ pub async fn get<'e>(
     .transpose()
 }
 
-/// Where the sandbox's reports move messages together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Forward {
-    /// From `accepted`.
-    Sent,
-    /// From `accepted` or `sent`.
-    Delivered,
-}
-
-/// Move many messages forward at once (never back, as [`set_status`]), in the caller's
-/// transaction; the messages this call moved, as they now are. The report job is the
-/// system's, across partners, and its ids come from [`awaiting_report`].
-pub async fn advance_many(
+/// Mark many `accepted` or `sent` messages `delivered` at once (never back, as
+/// [`set_status`]), in the caller's transaction; the messages this call moved, as they now are.
+/// The report job is the system's, across partners, and its ids come from [`awaiting_report`].
+pub async fn deliver_many(
     conn: &mut AnyConnection,
     ids: &[&str],
-    to: Forward,
     now_ms: i64,
 ) -> Result<Vec<Message>, StoreError> {
     static RETURNING: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| format!(") RETURNING {COLUMNS}"));
-    let (status, from) = match to {
-        Forward::Sent => ("sent", " WHERE status = 'accepted' AND id IN ("),
-        Forward::Delivered => (
-            "delivered",
-            " WHERE status IN ('accepted', 'sent') AND id IN (",
-        ),
-    };
     let mut moved = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(crate::select::MAX_LIST) {
+        // `status || ''` keeps SQLite from answering by the status index (every accepted
+        // message) instead of the ids' primary key; PostgreSQL plans by the ids either way.
         let mut q = crate::select::Select::new(
-            "UPDATE messages SET error_code = NULL, error_title = NULL, status = ",
+            "UPDATE messages SET status = 'delivered', error_code = NULL, error_title = NULL, modified_ms = ",
         );
-        q.bind(crate::select::Bind::Text(status.to_owned()))
-            .push(", modified_ms = ")
-            .bind(crate::select::Bind::Int(now_ms))
-            .push(from)
+        q.bind(crate::select::Bind::Int(now_ms))
+            .push(" WHERE status || '' IN ('accepted', 'sent') AND id IN (")
             .bind_texts(chunk.iter().copied())
             .push(RETURNING.as_str());
         for row in q.fetch_all::<MessageRow, _>(&mut *conn).await? {
@@ -254,15 +237,16 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
-/// Messages still waiting for the provider's report, oldest first: the sandbox reports on them.
+/// Accepted messages the sandbox has not reported on yet, oldest first (its reports move a
+/// message from `accepted` to `delivered` or `failed` in one transaction).
 pub async fn awaiting_report<'e>(
     ex: impl Executor<'e, Database = Any>,
     accepted_before_ms: i64,
     limit: i64,
 ) -> Result<Vec<Message>, StoreError> {
     sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM messages WHERE status IN ('accepted', 'sent') AND modified_ms <= $1
-          ORDER BY created_ms, id LIMIT $2"
+        "SELECT {COLUMNS} FROM messages WHERE status = 'accepted' AND modified_ms <= $1
+          ORDER BY created_ms LIMIT $2"
     )))
     .bind(accepted_before_ms)
     .bind(limit)

@@ -10,9 +10,9 @@ use crate::services::tasks::MessageReports;
 use crate::state::AppState;
 use domain::PartnerId;
 use domain::ledger::EntryKind;
+use std::collections::HashSet;
 use store::billing::{Gate, NewEntry};
 use store::jobs::Schedule;
-use store::messages::Forward;
 
 /// Messages settled per transaction: small enough that senders waiting for the write turn are
 /// not held up long; a longer backlog continues in the next run.
@@ -152,15 +152,29 @@ pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
             None => {}
         }
     }
-    // The delivered ones together: two statements move them all, one reads their numbers,
-    // and their status deliveries are written a statement per fifty.
+    // The delivered ones together: one statement moves them all and one reads their numbers;
+    // each gets its `sent` (if the batch found it accepted) and `delivered` statuses, written
+    // fifty deliveries a statement.
     if !delivered.is_empty() {
         let channels: Vec<&str> = due.iter().map(|m| m.channel_id.as_str()).collect();
         numbers.load(&mut tx, &channels).await?;
-        let mut deliveries = Vec::with_capacity(2 * delivered.len());
-        for (to, status) in [(Forward::Sent, "sent"), (Forward::Delivered, "delivered")] {
-            let moved = store::messages::advance_many(&mut tx, &delivered, to, now).await?;
-            deliveries.extend(webhook::status_deliveries(state, &numbers, &moved, status));
+        let moved = store::messages::deliver_many(&mut tx, &delivered, now).await?;
+        let was_accepted: HashSet<&str> = due
+            .iter()
+            .filter(|m| m.status == "accepted")
+            .map(|m| m.id.as_str())
+            .collect();
+        let mut deliveries = Vec::with_capacity(2 * moved.len());
+        for message in &moved {
+            if was_accepted.contains(message.id.as_str()) {
+                deliveries.extend(webhook::status_delivery(state, &numbers, message, "sent"));
+            }
+            deliveries.extend(webhook::status_delivery(
+                state,
+                &numbers,
+                message,
+                "delivered",
+            ));
         }
         store::webhooks::insert_pending(&mut tx, &deliveries, now).await?;
     }

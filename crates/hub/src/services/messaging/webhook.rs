@@ -268,24 +268,19 @@ pub async fn status_in(
     .await
 }
 
-/// The deliveries of many messages' new status, for numbers already loaded into `numbers`.
-pub fn status_deliveries(
+/// The delivery of a message's new status, for a number already loaded into `numbers`.
+pub fn status_delivery(
     state: &AppState,
     numbers: &Numbers,
-    messages: &[store::messages::Message],
+    message: &store::messages::Message,
     status: &str,
-) -> Vec<PendingDelivery> {
-    messages
-        .iter()
-        .filter_map(|m| {
-            delivery(
-                numbers,
-                &m.partner_id,
-                &m.channel_id,
-                status_value(state, m, status, None),
-            )
-        })
-        .collect()
+) -> Option<PendingDelivery> {
+    delivery(
+        numbers,
+        &message.partner_id,
+        &message.channel_id,
+        status_value(state, message, status, None),
+    )
 }
 
 /// An inbound message from a user.
