@@ -291,6 +291,24 @@ pub struct Posting {
     last_hash: String,
     /// Entries posted since the account was read: the row needs writing back.
     changed: bool,
+    /// Write entries at `save`, many a statement (see [`Posting::write_entries_at_save`]).
+    deferred: Option<Vec<Deferred>>,
+}
+
+/// An entry whose row is written at `save`.
+#[derive(Debug)]
+struct Deferred {
+    id: String,
+    seq: i64,
+    amount: Micros,
+    kind: EntryKind,
+    reference: String,
+    description: String,
+    idempotency_key: String,
+    balance_after: Micros,
+    prev_hash: String,
+    hash: String,
+    created_ms: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -368,12 +386,22 @@ async fn hold_where(
             account: Account::try_from(row.account)?,
             last_hash: row.last_hash,
             changed: false,
+            deferred: None,
         })
     })
     .transpose()
 }
 
 impl Posting {
+    /// From now on keep entries in memory and write them at [`Posting::save`], fifty a
+    /// statement: for a batch of sends, whose keys (`usage:{new message id}`) are new by
+    /// construction. A key used before is then not answered `Duplicate` but fails the save
+    /// (and with it the transaction), so a caller must be ready to write its batch again one
+    /// by one without deferring.
+    pub fn write_entries_at_save(&mut self) {
+        self.deferred.get_or_insert_with(Vec::new);
+    }
+
     /// Post one entry: the balance moves in memory and the entry is written, chained to the one
     /// before. `WhilePositive` refuses at a balance of zero or below before anything else, so a
     /// refused debit writes nothing; a key used before posts nothing.
@@ -408,6 +436,30 @@ impl Posting {
         // Ids of one account sort by `seq`, so entries written in the same millisecond still
         // list in the order they were posted (lists break ties on the id).
         let entry_id = row_id(&format!("led_{seq:012}"));
+        if let Some(deferred) = &mut self.deferred {
+            deferred.push(Deferred {
+                id: entry_id.clone(),
+                seq,
+                amount: entry.amount,
+                kind: entry.kind,
+                reference: entry.reference.to_owned(),
+                description: entry.description.to_owned(),
+                idempotency_key: entry.idempotency_key.to_owned(),
+                balance_after: after,
+                prev_hash: std::mem::replace(&mut self.last_hash, hash),
+                hash: self.last_hash.clone(),
+                created_ms: now_ms,
+            });
+            self.account.balance = after;
+            self.account.entries = seq;
+            self.changed = true;
+            return Ok(Posted::Applied {
+                entry_id,
+                balance_before: before,
+                balance_after: after,
+                warning: self.account.warning,
+            });
+        }
         let written = sqlx::query(
             "INSERT INTO ledger_entries (id, account_id, partner_id, seq, amount_micros, kind, reference,
                                          description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms)
@@ -452,6 +504,51 @@ impl Posting {
         })
     }
 
+    async fn insert_entries(
+        conn: &mut AnyConnection,
+        account: &Account,
+        entries: &[Deferred],
+    ) -> Result<(), StoreError> {
+        let mut q = Select::new(
+        "INSERT INTO ledger_entries (id, account_id, partner_id, seq, amount_micros, kind, reference,
+                                     description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms) VALUES ",
+    );
+        for (i, e) in entries.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(Bind::Text(e.id.clone()))
+                .push(", ")
+                .bind(Bind::Text(account.id.clone()))
+                .push(", ")
+                .bind(Bind::Text(account.partner_id.as_str().to_owned()))
+                .push(", ")
+                .bind(Bind::Int(e.seq))
+                .push(", ")
+                .bind(Bind::Int(e.amount.get()))
+                .push(", ")
+                .bind(Bind::Text(e.kind.as_str().to_owned()))
+                .push(", ")
+                .bind(Bind::Text(e.reference.clone()))
+                .push(", ")
+                .bind(Bind::Text(e.description.clone()))
+                .push(", ")
+                .bind(Bind::Text(e.idempotency_key.clone()))
+                .push(", ")
+                .bind(Bind::Int(e.balance_after.get()))
+                .push(", ")
+                .bind(Bind::Text(e.prev_hash.clone()))
+                .push(", ")
+                .bind(Bind::Text(e.hash.clone()))
+                .push(", ")
+                .bind(Bind::Int(e.created_ms))
+                .push(")");
+        }
+        q.execute(&mut *conn).await?;
+        Ok(())
+    }
+
     /// Mark messaging paused or active; true when the state changed.
     pub async fn set_paused(
         &mut self,
@@ -488,10 +585,17 @@ impl Posting {
         Ok(())
     }
 
-    /// Write the balance, entry count and chain head back, if anything was posted.
+    /// Write the deferred entries, then the balance, entry count and chain head, if anything
+    /// was posted.
     pub async fn save(&mut self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         if !self.changed {
             return Ok(());
+        }
+        if let Some(deferred) = &mut self.deferred {
+            let entries = std::mem::take(deferred);
+            for chunk in entries.chunks(crate::select::MAX_LIST / 2) {
+                Self::insert_entries(conn, &self.account, chunk).await?;
+            }
         }
         sqlx::query(
             "UPDATE billing_accounts SET balance_micros = $3, entries = $4, last_hash = $5

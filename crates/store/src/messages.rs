@@ -53,38 +53,6 @@ pub enum Fate {
     KeyTaken,
 }
 
-pub async fn insert(
-    conn: &mut AnyConnection,
-    partner: &PartnerId,
-    m: &NewMessage,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO messages (id, partner_id, client_id, channel_id, account_id, recipient, country, market,
-                               category, pricing_type, price_micros, currency, rate_card_id, template_name,
-                               status, created_ms, modified_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'accepted', $15, $15)",
-    )
-    .bind(&m.id)
-    .bind(partner.as_str())
-    .bind(m.client_id.as_str())
-    .bind(m.channel_id.as_str())
-    .bind(m.account_id.as_deref())
-    .bind(&m.recipient)
-    .bind(&m.country)
-    .bind(&m.market)
-    .bind(m.category.as_str())
-    .bind(&m.pricing_type)
-    .bind(m.price.get())
-    .bind(m.currency.as_str())
-    .bind(m.rate_card_id.as_deref())
-    .bind(m.template_name.as_deref())
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 #[derive(Clone, Debug)]
 pub struct Message {
     pub id: String,
@@ -167,6 +135,62 @@ pub async fn get<'e>(
     .await?
     .map(Message::try_from)
     .transpose()
+}
+
+/// Insert many accepted messages, fifty a statement, in the caller's transaction.
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    messages: &[(&PartnerId, &NewMessage, i64)],
+) -> Result<(), StoreError> {
+    use crate::select::{Bind, Select};
+    let text = |t: &str| Bind::Text(t.to_owned());
+    for chunk in messages.chunks(crate::select::MAX_LIST / 2) {
+        let mut q = Select::new(
+            "INSERT INTO messages (id, partner_id, client_id, channel_id, account_id, recipient, country, market,
+                                   category, pricing_type, price_micros, currency, rate_card_id, template_name,
+                                   status, created_ms, modified_ms) VALUES ",
+        );
+        for (i, (partner, m, now_ms)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(text(&m.id))
+                .push(", ")
+                .bind(text(partner.as_str()))
+                .push(", ")
+                .bind(text(m.client_id.as_str()))
+                .push(", ")
+                .bind(text(m.channel_id.as_str()))
+                .push(", ")
+                .bind(Bind::OptionalText(m.account_id.clone()))
+                .push(", ")
+                .bind(text(&m.recipient))
+                .push(", ")
+                .bind(text(&m.country))
+                .push(", ")
+                .bind(text(&m.market))
+                .push(", ")
+                .bind(text(m.category.as_str()))
+                .push(", ")
+                .bind(text(&m.pricing_type))
+                .push(", ")
+                .bind(Bind::Int(m.price.get()))
+                .push(", ")
+                .bind(text(m.currency.as_str()))
+                .push(", ")
+                .bind(Bind::OptionalText(m.rate_card_id.clone()))
+                .push(", ")
+                .bind(Bind::OptionalText(m.template_name.clone()))
+                .push(", 'accepted', ")
+                .bind(Bind::Int(*now_ms))
+                .push(", ")
+                .bind(Bind::Int(*now_ms))
+                .push(")");
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Mark many `accepted` or `sent` messages `delivered` at once (never back, as

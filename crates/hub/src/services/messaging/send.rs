@@ -277,10 +277,11 @@ fn replay(kept: KeptAnswer, body_hash: &str) -> Result<Answer, MessagingError> {
     })
 }
 
-/// Write a batch of accepted messages in one transaction. If it fails, each is written again on
-/// its own, so one message's error is not every message's.
+/// Write a batch of accepted messages in one transaction, their rows and ledger entries many a
+/// statement. If it fails, each is written again on its own, row by row, so one message's error
+/// is not every message's.
 async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, StoreError>> {
-    match write_together(&state, &batch).await {
+    match write_together(&state, &batch, true).await {
         Ok(fates) => fates.into_iter().map(Ok).collect(),
         Err(err) if batch.len() == 1 => vec![Err(err)],
         Err(err) => {
@@ -288,7 +289,7 @@ async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, S
             let mut fates = Vec::with_capacity(batch.len());
             for pending in &batch {
                 fates.push(
-                    write_together(&state, std::slice::from_ref(pending))
+                    write_together(&state, std::slice::from_ref(pending), false)
                         .await
                         .and_then(|mut one| {
                             one.pop()
@@ -303,16 +304,26 @@ async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, S
 
 /// One transaction for the whole batch: each paying account is held once, every message is
 /// gated, charged (its own ledger entry) and written in turn, and each account is saved once.
-async fn write_together(state: &AppState, batch: &[Pending]) -> Result<Vec<Fate>, StoreError> {
+async fn write_together(
+    state: &AppState,
+    batch: &[Pending],
+    many_a_statement: bool,
+) -> Result<Vec<Fate>, StoreError> {
     let mut tx = state.db.begin_write().await?;
     let mut held: Vec<Posting> = Vec::new();
     let mut fates = Vec::with_capacity(batch.len());
+    let mut rows = Vec::with_capacity(batch.len());
     for pending in batch {
-        fates.push(write_one(&mut tx, state, &mut held, pending).await?);
+        let (fate, row) = write_one(&mut tx, state, &mut held, pending, many_a_statement).await?;
+        fates.push(fate);
+        rows.extend(row.map(|m| (&pending.partner_id, m, pending.now_ms)));
     }
     for account in &mut held {
         account.save(&mut tx).await?;
     }
+    let rows: Vec<(&domain::PartnerId, &NewMessage, i64)> =
+        rows.iter().map(|(p, m, now)| (*p, m, *now)).collect();
+    store::messages::insert_many(&mut tx, &rows).await?;
     // One report run per second of sends, at the end of that second (plus the sandbox's
     // delay), so every message accepted within the second is due when it runs. This process
     // remembers the last second it queued one for, so most batches skip the insert.
@@ -343,7 +354,8 @@ async fn write_one(
     state: &AppState,
     held: &mut Vec<Posting>,
     pending: &Pending,
-) -> Result<Fate, StoreError> {
+    many_a_statement: bool,
+) -> Result<(Fate, Option<NewMessage>), StoreError> {
     let account = match &pending.payer {
         None => None,
         Some(holder) => {
@@ -353,7 +365,7 @@ async fn write_one(
             let index = match found {
                 Some(index) => index,
                 None => {
-                    let account = store::billing::hold(
+                    let mut account = store::billing::hold(
                         tx,
                         &pending.partner_id,
                         holder,
@@ -361,6 +373,9 @@ async fn write_one(
                         pending.now_ms,
                     )
                     .await?;
+                    if many_a_statement {
+                        account.write_entries_at_save();
+                    }
                     held.push(account);
                     held.len() - 1
                 }
@@ -372,14 +387,14 @@ async fn write_one(
     if let Some(index) = account {
         let balance = held[index].account.balance;
         if !balance.is_positive() {
-            return Ok(Fate::Refused { balance });
+            return Ok((Fate::Refused { balance }, None));
         }
     }
     // The key before the charge: a key taken by a concurrent request must write nothing.
     if let Some((key, answer)) = &pending.key
         && !store::messages::keep_answer(tx, &pending.message.channel_id, key, answer).await?
     {
-        return Ok(Fate::KeyTaken);
+        return Ok((Fate::KeyTaken, None));
     }
     let mut message = pending.message.clone();
     if let Some(index) = account {
@@ -411,6 +426,5 @@ async fn write_one(
             }
         }
     }
-    store::messages::insert(tx, &pending.partner_id, &message, pending.now_ms).await?;
-    Ok(Fate::Accepted)
+    Ok((Fate::Accepted, Some(message)))
 }
