@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 /// Deliveries in flight at once, across all partners.
 const IN_FLIGHT: usize = 256;
 /// Most events leased per claim.
-const CLAIM_BATCH: usize = 256;
+const CLAIM_BATCH: usize = 128;
 /// Most attempts recorded per transaction.
-const RECORD_BATCH: usize = 512;
+const RECORD_BATCH: usize = 128;
 /// Poll interval while idle (enqueues in this process wake the dispatcher at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
 

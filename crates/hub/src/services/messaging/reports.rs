@@ -16,7 +16,7 @@ use store::jobs::Schedule;
 
 /// Messages settled per transaction: small enough that senders waiting for the write turn are
 /// not held up long; a longer backlog continues in the next run.
-const BATCH: i64 = 100;
+const BATCH: i64 = 50;
 
 /// Mark a message failed and refund what it cost (once).
 pub async fn settle_failed(
