@@ -15,8 +15,10 @@ use store::billing::{Gate, NewEntry};
 use store::jobs::Schedule;
 
 /// Messages settled per transaction: small enough that senders waiting for the write turn are
-/// not held up long; a longer backlog continues in the next run.
+/// not held up long.
 const BATCH: i64 = 50;
+/// Batches one job run settles before it hands the rest to a follow-up run.
+const RUN_BATCHES: usize = 40;
 
 /// Mark a message failed and refund what it cost (once).
 pub async fn settle_failed(
@@ -126,11 +128,38 @@ async fn apply_in(
 /// The sandbox's reports on every message accepted at least its delay ago, in one transaction
 /// per batch. Returns how many messages were settled.
 pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
+    let mut settled = 0;
+    // Batch after batch, each its own short transaction (senders wait for the write turn
+    // between them); a backlog longer than this run continues in a follow-up job.
+    for _ in 0..RUN_BATCHES {
+        let (count, full) = report_batch(state).await?;
+        settled += count;
+        if !full {
+            return Ok(settled);
+        }
+    }
+    let now = state.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    crate::services::tasks::enqueue(
+        &mut tx,
+        &MessageReports {},
+        &Schedule::once(now, format!("message_reports:more:{now}:{settled}")),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.jobs_wakeup.notify_one();
+    Ok(settled)
+}
+
+/// One batch of reports in one transaction: how many were settled, and whether the batch was
+/// full (more may be due).
+async fn report_batch(state: &AppState) -> Result<(usize, bool), AppError> {
     let now = state.now_ms();
     let delay = state.config.whatsapp.sandbox_delay_ms;
     let due = store::messages::awaiting_report(state.db.pool(), now - delay, BATCH).await?;
     if due.is_empty() {
-        return Ok(0);
+        return Ok((0, false));
     }
     let mut tx = state.db.begin_write().await?;
     let mut numbers = Numbers::default();
@@ -178,17 +207,10 @@ pub async fn report_due(state: &AppState) -> Result<usize, AppError> {
         }
         store::webhooks::insert_pending(&mut tx, &deliveries, now).await?;
     }
-    if i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH {
-        crate::services::tasks::enqueue(
-            &mut tx,
-            &MessageReports {},
-            &Schedule::once(now, format!("message_reports:more:{now}:{}", due.len())),
-            now,
-        )
-        .await?;
-    }
     tx.commit().await?;
     state.webhooks_wakeup.notify_one();
-    state.jobs_wakeup.notify_one();
-    Ok(due.len())
+    Ok((
+        due.len(),
+        i64::try_from(due.len()).unwrap_or(i64::MAX) >= BATCH,
+    ))
 }
