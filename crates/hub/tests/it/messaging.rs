@@ -15,6 +15,7 @@ const FX_PPM: i64 = 920_000;
 pub struct Number {
     pub partner: PartnerId,
     pub client: domain::ClientId,
+    pub channel: domain::ChannelId,
     pub key: String,
 }
 
@@ -54,6 +55,7 @@ pub async fn number(app: &TestApp, name: &str, phone: &str, direct: bool) -> Num
     Number {
         partner: fixture.id,
         client: fixture.clients[0].clone(),
+        channel: fixture.channels[0].clone(),
         key: key.secret,
     }
 }
@@ -489,6 +491,79 @@ async fn concurrent_sends_stop_at_zero_and_every_refusal_is_a_402() {
                 .as_str()
                 .unwrap()
                 .starts_with("Could not send message due to lack of payment")
+        );
+        assert!(
+            hub::services::billing::check_ledger(&app.state)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+/// Sends are written in groups; a group that fails is written again one by one, so a message
+/// that cannot be written does not take the others of its group with it.
+#[tokio::test]
+async fn a_send_that_cannot_be_written_fails_alone_in_its_group() {
+    use store::messages::{Fate, NewMessage, Pending};
+    for_each_backend(|app| async move {
+        let card = eur_card(&app).await;
+        let n = number(&app, "Acme", "+4915112340005", false).await;
+        let price = card.market("Germany").unwrap().marketing;
+        enable_billing(&app, &n.partner, "10").await;
+        let before = balance(&app, &n.partner, &Holder::Partner).await;
+        let pending = |id: &str, channel: domain::ChannelId| Pending {
+            partner_id: n.partner.clone(),
+            message: NewMessage {
+                id: id.to_owned(),
+                client_id: n.client.clone(),
+                channel_id: channel,
+                account_id: None,
+                recipient: "4915187654321".into(),
+                country: "DE".into(),
+                market: "Germany".into(),
+                category: domain::pricing::Category::Marketing,
+                pricing_type: "regular".into(),
+                price,
+                currency: Currency::Eur,
+                rate_card_id: None,
+                template_name: Some("spring_sale".into()),
+            },
+            payer: Some(Holder::Partner),
+            charge: Some((price, "marketing message to Germany".into())),
+            key: None,
+            now_ms: T0_MS,
+        };
+        // The second names a number that does not exist: its row breaks a foreign key.
+        let nowhere = domain::ChannelId::generate();
+        let fates = hub::services::messaging::send::write_batch(
+            app.state.clone(),
+            vec![
+                pending("wamid.good", n.channel.clone()),
+                pending("wamid.orphan", nowhere),
+            ],
+        )
+        .await;
+        assert_eq!(fates.len(), 2);
+        assert_eq!(fates[0].as_ref().ok(), Some(&Fate::Accepted), "{fates:?}");
+        assert!(fates[1].is_err(), "{fates:?}");
+        let left = balance(&app, &n.partner, &Holder::Partner).await;
+        assert_eq!(left, before.checked_sub(price).unwrap(), "charged once");
+        let usage = usage_entries(&app, &n.partner).await;
+        assert_eq!(usage.len(), 1);
+        assert_eq!(usage[0].reference, "wamid.good");
+        assert!(
+            store::messages::get(app.state.db.pool(), &n.partner, "wamid.good")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store::messages::get(app.state.db.pool(), &n.partner, "wamid.orphan")
+                .await
+                .unwrap()
+                .is_none()
         );
         assert!(
             hub::services::billing::check_ledger(&app.state)

@@ -280,7 +280,7 @@ fn replay(kept: KeptAnswer, body_hash: &str) -> Result<Answer, MessagingError> {
 /// Write a batch of accepted messages in one transaction, their rows and ledger entries many a
 /// statement. If it fails, each is written again on its own, row by row, so one message's error
 /// is not every message's.
-async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, StoreError>> {
+pub async fn write_batch(state: AppState, batch: Vec<Pending>) -> Vec<Result<Fate, StoreError>> {
     match write_together(&state, &batch, true).await {
         Ok(fates) => fates.into_iter().map(Ok).collect(),
         Err(err) if batch.len() == 1 => vec![Err(err)],
