@@ -109,6 +109,8 @@ pub struct Db {
     /// SQLite has one writer at a time. Writers queue here, in order, instead of meeting at the
     /// file lock, where SQLite's busy handler would put them to sleep for up to 100 ms a try.
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Background writers line up here before `write_turn` (see `begin_background_write`).
+    background_turn: Arc<tokio::sync::Mutex<()>>,
     trigram_stats: Arc<crate::search_stats::TrigramStats>,
 }
 
@@ -117,6 +119,7 @@ pub struct Db {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _background: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -249,6 +252,7 @@ impl Db {
             native,
             backend,
             write_turn: Arc::new(tokio::sync::Mutex::new(())),
+            background_turn: Arc::new(tokio::sync::Mutex::new(())),
             trigram_stats: Arc::default(),
         })
     }
@@ -320,7 +324,25 @@ impl Db {
             .pool
             .begin_with(dialect::begin_write(self.backend))
             .await?;
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            _background: None,
+        })
+    }
+
+    /// A write transaction for background work (jobs, webhook deliveries, reports). On SQLite
+    /// background writers queue for the writer turn one at a time, so a request's write waits
+    /// behind at most one of them (and whoever holds the turn), however many are due; they
+    /// still take their turn in order, so none starves.
+    pub async fn begin_background_write(&self) -> Result<WriteTx, StoreError> {
+        let background = match self.backend {
+            Backend::Sqlite => Some(self.background_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let mut tx = self.begin_write().await?;
+        tx._background = background;
+        Ok(tx)
     }
 
     /// Is the database answering? Used by `/readyz`.
@@ -357,6 +379,39 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request's write goes before a second background writer that was waiting longer: the
+    /// background writers line up behind one another, not in front of requests.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_writes_before_a_queued_background_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&Db::sqlite_url(dir.path())).await.unwrap();
+        let first = db.begin_background_write().await.unwrap();
+        let (order, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        let background = {
+            let (db, order) = (db.clone(), order.clone());
+            tokio::spawn(async move {
+                let tx = db.begin_background_write().await.unwrap();
+                order.send("background").unwrap();
+                tx.rollback().await.unwrap();
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let request = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let tx = db.begin_write().await.unwrap();
+                order.send("request").unwrap();
+                tx.rollback().await.unwrap();
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.rollback().await.unwrap();
+        background.await.unwrap();
+        request.await.unwrap();
+        assert_eq!(seen.recv().await, Some("request"));
+        assert_eq!(seen.recv().await, Some("background"));
+    }
 
     #[test]
     fn migration_folders_list_the_same_versions() {

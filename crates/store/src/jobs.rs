@@ -80,7 +80,7 @@ pub async fn claim(
     lease_ms: i64,
     max: i64,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     let jobs = sqlx::query_as::<_, ClaimedJob>(dialect::claim_jobs(db.backend()))
         .bind(now_ms)
         .bind(now_ms + lease_ms)
@@ -94,7 +94,7 @@ pub async fn claim(
 /// The job is finished: remove it, or, if it has a unique key, keep it as `done` so the key
 /// stays taken.
 pub async fn complete(db: &Db, id: &str, now_ms: i64) -> Result<(), StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     sqlx::query(
         "UPDATE jobs SET state = 'done', lease_until_ms = NULL, finished_ms = $2
           WHERE id = $1 AND unique_key IS NOT NULL",
@@ -113,7 +113,7 @@ pub async fn complete(db: &Db, id: &str, now_ms: i64) -> Result<(), StoreError> 
 
 /// Forget keyed jobs that finished before `before_ms` (their keys can then be used again).
 pub async fn purge_done(db: &Db, before_ms: i64) -> Result<u64, StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     let purged = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_ms < $1")
         .bind(before_ms)
         .execute(&mut *tx)
@@ -151,7 +151,7 @@ pub struct JobRow {
 
 /// Run the job again at `run_at_ms`, remembering why this attempt failed.
 pub async fn retry(db: &Db, id: &str, run_at_ms: i64, error: &str) -> Result<(), StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     sqlx::query(
         "UPDATE jobs SET run_at_ms = $1, lease_until_ms = NULL, last_error = $2 WHERE id = $3",
     )
@@ -166,7 +166,7 @@ pub async fn retry(db: &Db, id: &str, run_at_ms: i64, error: &str) -> Result<(),
 
 /// Give up on the job; it stays in the table as `dead` for operators to see.
 pub async fn bury(db: &Db, id: &str, error: &str) -> Result<(), StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     sqlx::query(
         "UPDATE jobs SET state = 'dead', lease_until_ms = NULL, last_error = $1 WHERE id = $2",
     )

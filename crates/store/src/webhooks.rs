@@ -249,7 +249,7 @@ pub async fn claim_due(
     lease_ms: i64,
     max: i64,
 ) -> Result<Vec<DueEvent>, StoreError> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     let ids: Vec<(String,)> = sqlx::query_as(dialect::claim_webhook_events(db.backend()))
         .bind(now_ms)
         .bind(now_ms + lease_ms)
@@ -310,7 +310,7 @@ pub async fn record_attempts(db: &Db, records: &[AttemptRecord]) -> Result<(), S
     if records.is_empty() {
         return Ok(());
     }
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_background_write().await?;
     record_attempts_in(&mut tx, records).await?;
     tx.commit().await?;
     Ok(())

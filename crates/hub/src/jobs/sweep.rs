@@ -31,7 +31,7 @@ fn schedule(hour: i64, run_at_ms: i64) -> (PurgeExpired, Schedule) {
 pub async fn schedule_first(state: &AppState) -> Result<(), store::StoreError> {
     let now = state.now_ms();
     let (job, when) = schedule(now.div_euclid(HOUR_MS), now);
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = state.db.begin_background_write().await?;
     store::jobs::enqueue(&mut *tx, &job, &when, now).await?;
     tx.commit().await?;
     Ok(())
@@ -44,7 +44,7 @@ impl Job for PurgeExpired {
     async fn run(self, ctx: &JobContext<'_>) -> Result<(), JobError> {
         let state = ctx.state;
         let now = state.now_ms();
-        let mut tx = state.db.begin_write().await?;
+        let mut tx = state.db.begin_background_write().await?;
         let sessions = store::sessions::purge_expired(&mut *tx, now).await?;
         store::sessions::forget_addresses_before(&mut *tx, now - KEEP_ADDRESSES_MS).await?;
         store::messages::purge_expired(&mut tx, now).await?;
@@ -56,7 +56,7 @@ impl Job for PurgeExpired {
         // The next run: the hour after this one's, or after now if this one ran late.
         let next = (self.hour + 1).max(now.div_euclid(HOUR_MS) + 1);
         let (job, when) = schedule(next, next * HOUR_MS);
-        let mut tx = state.db.begin_write().await?;
+        let mut tx = state.db.begin_background_write().await?;
         store::jobs::enqueue(&mut *tx, &job, &when, now).await?;
         tx.commit().await?;
         Ok(())

@@ -161,7 +161,7 @@ async fn report_batch(state: &AppState) -> Result<(usize, bool), AppError> {
     if due.is_empty() {
         return Ok((0, false));
     }
-    let mut tx = state.db.begin_write().await?;
+    let mut tx = state.db.begin_background_write().await?;
     let mut numbers = Numbers::default();
     let mut delivered = Vec::with_capacity(due.len());
     for message in &due {
