@@ -6,15 +6,15 @@ use super::{MessagingError, Sender};
 use crate::services::billing;
 use crate::services::tasks::{self, MessageReports};
 use crate::state::AppState;
-use domain::Micros;
 use domain::ledger::EntryKind;
 use domain::message::{Content, Outbound};
 use domain::pricing::{self, Category, Sending};
+use domain::{Currency, Micros};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
 use store::StoreError;
-use store::billing::{Gate, NewEntry, Posted, Posting};
+use store::billing::{Gate, Holder, NewEntry, Posted, Posting};
 use store::jobs::Schedule;
 use store::messages::{Fate, KeptAnswer, NewMessage, Pending};
 
@@ -310,11 +310,28 @@ async fn write_together(
     many_a_statement: bool,
 ) -> Result<Vec<Fate>, StoreError> {
     let mut tx = state.db.begin_write().await?;
-    let mut held: Vec<Posting> = Vec::new();
+    // Every paying account of the batch is held first, in one order (partner, holder), so two
+    // instances' batches on PostgreSQL never lock the same accounts in opposite orders.
+    let mut payers: Vec<(&domain::PartnerId, &Holder, Currency)> = batch
+        .iter()
+        .filter_map(|p| Some((&p.partner_id, p.payer.as_ref()?, p.message.currency)))
+        .collect();
+    payers.sort_by(|a, b| (a.0.as_str(), holder_key(a.1)).cmp(&(b.0.as_str(), holder_key(b.1))));
+    payers.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let opened_ms = batch.first().map_or_else(|| state.now_ms(), |p| p.now_ms);
+    let mut held: Vec<Posting> = Vec::with_capacity(payers.len());
+    for (partner, holder, currency) in payers {
+        let mut account =
+            store::billing::hold(&mut tx, partner, holder, currency, opened_ms).await?;
+        if many_a_statement {
+            account.write_entries_at_save();
+        }
+        held.push(account);
+    }
     let mut fates = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
     for pending in batch {
-        let (fate, row) = write_one(&mut tx, state, &mut held, pending, many_a_statement).await?;
+        let (fate, row) = write_one(&mut tx, state, &mut held, pending).await?;
         fates.push(fate);
         rows.extend(row.map(|m| (&pending.partner_id, m, pending.now_ms)));
     }
@@ -352,36 +369,23 @@ async fn write_together(
 async fn write_one(
     tx: &mut sqlx::AnyConnection,
     state: &AppState,
-    held: &mut Vec<Posting>,
+    held: &mut [Posting],
     pending: &Pending,
-    many_a_statement: bool,
 ) -> Result<(Fate, Option<NewMessage>), StoreError> {
     let account = match &pending.payer {
         None => None,
-        Some(holder) => {
-            let found = held.iter().position(|h| {
-                h.account.partner_id == pending.partner_id && h.account.holder == *holder
-            });
-            let index = match found {
-                Some(index) => index,
-                None => {
-                    let mut account = store::billing::hold(
-                        tx,
-                        &pending.partner_id,
-                        holder,
-                        pending.message.currency,
-                        pending.now_ms,
-                    )
-                    .await?;
-                    if many_a_statement {
-                        account.write_entries_at_save();
-                    }
-                    held.push(account);
-                    held.len() - 1
-                }
-            };
-            Some(index)
-        }
+        Some(holder) => Some(
+            held.iter()
+                .position(|h| {
+                    h.account.partner_id == pending.partner_id && h.account.holder == *holder
+                })
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "the account paying for {} was not held",
+                        pending.message.id
+                    ))
+                })?,
+        ),
     };
     // Free messages too: at zero the number stops, as the Billing page says.
     if let Some(index) = account {
@@ -427,4 +431,12 @@ async fn write_one(
         }
     }
     Ok((Fate::Accepted, Some(message)))
+}
+
+/// How holders sort: the partner's own account before its clients', clients by id.
+fn holder_key(holder: &Holder) -> (u8, &str) {
+    match holder {
+        Holder::Partner => (0, ""),
+        Holder::Client(client) => (1, client.as_str()),
+    }
 }
