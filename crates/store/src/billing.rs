@@ -514,36 +514,24 @@ impl Posting {
                                      description, idempotency_key, balance_after_micros, prev_hash, hash, created_ms) VALUES ",
     );
         for (i, e) in entries.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push("(")
-                .bind(Bind::Text(e.id.clone()))
-                .push(", ")
-                .bind(Bind::Text(account.id.clone()))
-                .push(", ")
-                .bind(Bind::Text(account.partner_id.as_str().to_owned()))
-                .push(", ")
-                .bind(Bind::Int(e.seq))
-                .push(", ")
-                .bind(Bind::Int(e.amount.get()))
-                .push(", ")
-                .bind(Bind::Text(e.kind.as_str().to_owned()))
-                .push(", ")
-                .bind(Bind::Text(e.reference.clone()))
-                .push(", ")
-                .bind(Bind::Text(e.description.clone()))
-                .push(", ")
-                .bind(Bind::Text(e.idempotency_key.clone()))
-                .push(", ")
-                .bind(Bind::Int(e.balance_after.get()))
-                .push(", ")
-                .bind(Bind::Text(e.prev_hash.clone()))
-                .push(", ")
-                .bind(Bind::Text(e.hash.clone()))
-                .push(", ")
-                .bind(Bind::Int(e.created_ms))
-                .push(")");
+            q.values_row(
+                i == 0,
+                [
+                    Bind::Text(e.id.clone()),
+                    Bind::Text(account.id.clone()),
+                    Bind::Text(account.partner_id.as_str().to_owned()),
+                    Bind::Int(e.seq),
+                    Bind::Int(e.amount.get()),
+                    Bind::Text(e.kind.as_str().to_owned()),
+                    Bind::Text(e.reference.clone()),
+                    Bind::Text(e.description.clone()),
+                    Bind::Text(e.idempotency_key.clone()),
+                    Bind::Int(e.balance_after.get()),
+                    Bind::Text(e.prev_hash.clone()),
+                    Bind::Text(e.hash.clone()),
+                    Bind::Int(e.created_ms),
+                ],
+            );
         }
         q.execute(&mut *conn).await?;
         Ok(())

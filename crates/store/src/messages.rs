@@ -151,42 +151,28 @@ pub async fn insert_many(
                                    status, created_ms, modified_ms) VALUES ",
         );
         for (i, (partner, m, now_ms)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push("(")
-                .bind(text(&m.id))
-                .push(", ")
-                .bind(text(partner.as_str()))
-                .push(", ")
-                .bind(text(m.client_id.as_str()))
-                .push(", ")
-                .bind(text(m.channel_id.as_str()))
-                .push(", ")
-                .bind(Bind::OptionalText(m.account_id.clone()))
-                .push(", ")
-                .bind(text(&m.recipient))
-                .push(", ")
-                .bind(text(&m.country))
-                .push(", ")
-                .bind(text(&m.market))
-                .push(", ")
-                .bind(text(m.category.as_str()))
-                .push(", ")
-                .bind(text(&m.pricing_type))
-                .push(", ")
-                .bind(Bind::Int(m.price.get()))
-                .push(", ")
-                .bind(text(m.currency.as_str()))
-                .push(", ")
-                .bind(Bind::OptionalText(m.rate_card_id.clone()))
-                .push(", ")
-                .bind(Bind::OptionalText(m.template_name.clone()))
-                .push(", 'accepted', ")
-                .bind(Bind::Int(*now_ms))
-                .push(", ")
-                .bind(Bind::Int(*now_ms))
-                .push(")");
+            q.values_row(
+                i == 0,
+                [
+                    text(&m.id),
+                    text(partner.as_str()),
+                    text(m.client_id.as_str()),
+                    text(m.channel_id.as_str()),
+                    Bind::OptionalText(m.account_id.clone()),
+                    text(&m.recipient),
+                    text(&m.country),
+                    text(&m.market),
+                    text(m.category.as_str()),
+                    text(&m.pricing_type),
+                    Bind::Int(m.price.get()),
+                    text(m.currency.as_str()),
+                    Bind::OptionalText(m.rate_card_id.clone()),
+                    Bind::OptionalText(m.template_name.clone()),
+                    text("accepted"),
+                    Bind::Int(*now_ms),
+                    Bind::Int(*now_ms),
+                ],
+            );
         }
         q.execute(&mut *conn).await?;
     }

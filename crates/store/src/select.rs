@@ -122,6 +122,19 @@ impl Select {
         self
     }
 
+    /// One row of a multi-row `VALUES` list, `($a, $b, …)`, after a comma unless it is the
+    /// first.
+    pub fn values_row(&mut self, first: bool, values: impl IntoIterator<Item = Bind>) -> &mut Self {
+        self.push(if first { "(" } else { ", (" });
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
     /// `$a, $b, …`: one placeholder per value, for an `IN (…)` list.
     pub fn bind_texts<'v>(&mut self, values: impl IntoIterator<Item = &'v str>) -> &mut Self {
         for (i, value) in values.into_iter().enumerate() {

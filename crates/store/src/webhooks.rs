@@ -339,31 +339,22 @@ async fn insert_attempts(
     let mut rows = 0;
     // An event with no URL had no attempt.
     for r in records.iter().filter(|r| r.outcome != Outcome::NoUrl) {
-        if rows > 0 {
-            q.push(", ");
-        }
+        q.values_row(
+            rows == 0,
+            [
+                Bind::Text(row_id("att")),
+                Bind::Text(r.event_id.clone()),
+                Bind::Text(r.partner_id.clone()),
+                Bind::Int(r.attempt),
+                Bind::Text(r.url.clone()),
+                Bind::OptionalInt(r.status_code),
+                Bind::Int(r.latency_ms),
+                Bind::OptionalText(r.response_excerpt.clone()),
+                Bind::OptionalText(r.error.clone()),
+                Bind::Int(r.created_ms),
+            ],
+        );
         rows += 1;
-        q.push("(")
-            .bind(Bind::Text(row_id("att")))
-            .push(", ")
-            .bind(Bind::Text(r.event_id.clone()))
-            .push(", ")
-            .bind(Bind::Text(r.partner_id.clone()))
-            .push(", ")
-            .bind(Bind::Int(r.attempt))
-            .push(", ")
-            .bind(Bind::Text(r.url.clone()))
-            .push(", ")
-            .bind(Bind::OptionalInt(r.status_code))
-            .push(", ")
-            .bind(Bind::Int(r.latency_ms))
-            .push(", ")
-            .bind(Bind::OptionalText(r.response_excerpt.clone()))
-            .push(", ")
-            .bind(Bind::OptionalText(r.error.clone()))
-            .push(", ")
-            .bind(Bind::Int(r.created_ms))
-            .push(")");
     }
     if rows > 0 {
         q.execute(&mut *tx).await?;
@@ -398,26 +389,19 @@ async fn update_events(
         } else {
             r.attempt
         };
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push("(")
-            .bind(Bind::Text(r.event_id.clone()))
-            .push(", ")
-            .bind(Bind::Text(state.to_owned()))
-            .push(", ")
-            .bind(Bind::OptionalInt(next))
-            .push(", ")
-            .bind(Bind::Int(attempts))
-            .push(", ")
-            .bind(Bind::OptionalInt(r.status_code))
-            .push(", ")
-            .bind(Bind::OptionalText(r.error.clone()))
-            .push(", ")
-            .bind(Bind::OptionalInt(delivered))
-            .push(", ")
-            .bind(Bind::Int(r.created_ms))
-            .push(")");
+        q.values_row(
+            i == 0,
+            [
+                Bind::Text(r.event_id.clone()),
+                Bind::Text(state.to_owned()),
+                Bind::OptionalInt(next),
+                Bind::Int(attempts),
+                Bind::OptionalInt(r.status_code),
+                Bind::OptionalText(r.error.clone()),
+                Bind::OptionalInt(delivered),
+                Bind::Int(r.created_ms),
+            ],
+        );
     }
     q.push(") AS v WHERE webhook_events.id = v.column1");
     q.execute(&mut *tx).await?;
@@ -631,26 +615,20 @@ pub async fn insert_pending(
             "INSERT INTO webhook_events (id, partner_id, event_type, body, state, next_attempt_ms, created_ms, updated_ms, channel_id) VALUES ",
         );
         for (i, d) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push("(")
-                .bind(Bind::Text(d.id.clone()))
-                .push(", ")
-                .bind(Bind::Text(d.partner_id.as_str().to_owned()))
-                .push(", ")
-                .bind(Bind::Text(d.event_type.to_owned()))
-                .push(", ")
-                .bind(Bind::Text(d.body.clone()))
-                .push(", 'pending', ")
-                .bind(Bind::Int(now_ms))
-                .push(", ")
-                .bind(Bind::Int(now_ms))
-                .push(", ")
-                .bind(Bind::Int(now_ms))
-                .push(", ")
-                .bind(Bind::Text(d.channel_id.as_str().to_owned()))
-                .push(")");
+            q.values_row(
+                i == 0,
+                [
+                    Bind::Text(d.id.clone()),
+                    Bind::Text(d.partner_id.as_str().to_owned()),
+                    Bind::Text(d.event_type.to_owned()),
+                    Bind::Text(d.body.clone()),
+                    Bind::Text("pending".to_owned()),
+                    Bind::Int(now_ms),
+                    Bind::Int(now_ms),
+                    Bind::Int(now_ms),
+                    Bind::Text(d.channel_id.as_str().to_owned()),
+                ],
+            );
         }
         q.execute(&mut *conn).await?;
     }
