@@ -197,35 +197,6 @@ pub async fn account_by_id<'e>(
     .transpose()
 }
 
-/// The account, made (empty) if it does not exist yet.
-pub async fn ensure_account(
-    conn: &mut AnyConnection,
-    partner: &PartnerId,
-    holder: &Holder,
-    currency: Currency,
-    now_ms: i64,
-) -> Result<Account, StoreError> {
-    // Nearly always there: a read, not a write, on the hot path.
-    if let Some(found) = account(&mut *conn, partner, holder).await? {
-        return Ok(found);
-    }
-    sqlx::query(
-        "INSERT INTO billing_accounts (id, partner_id, holder, currency, last_hash, created_ms)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner_id, holder) DO NOTHING",
-    )
-    .bind(row_id("bac"))
-    .bind(partner.as_str())
-    .bind(holder.as_str())
-    .bind(currency.as_str())
-    .bind(GENESIS)
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    account(&mut *conn, partner, holder)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("billing account of {partner} vanished")))
-}
-
 /// Every account of a partner: its own first, then its clients'.
 pub async fn accounts_of<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -602,7 +573,7 @@ impl Posting {
 }
 
 /// Mark messaging paused or active; true when the state changed (exactly one caller sees it).
-pub async fn set_paused(
+async fn set_paused(
     conn: &mut AnyConnection,
     account_id: &str,
     paused: bool,
@@ -625,10 +596,7 @@ pub async fn set_paused(
 }
 
 /// Record that the low-balance warning went out (true when this call is the one that did).
-pub async fn mark_low_warned(
-    conn: &mut AnyConnection,
-    account_id: &str,
-) -> Result<bool, StoreError> {
+async fn mark_low_warned(conn: &mut AnyConnection, account_id: &str) -> Result<bool, StoreError> {
     Ok(
         sqlx::query("UPDATE billing_accounts SET low_warned = 1 WHERE id = $1 AND low_warned = 0")
             .bind(account_id)
@@ -640,7 +608,7 @@ pub async fn mark_low_warned(
 }
 
 /// After a credit: the warning level becomes 10 % of it, and may be sent again.
-pub async fn rearm_warning(
+async fn rearm_warning(
     conn: &mut AnyConnection,
     account_id: &str,
     warning: Micros,

@@ -179,7 +179,7 @@ pub async fn enable(state: &AppState, partner: &PartnerId, actor: &Actor) -> Res
         .ok_or(AppError::NotFound)?;
     let mut tx = state.db.begin_write().await?;
     store::billing::enable(&mut *tx, partner, state.now_ms()).await?;
-    let account = store::billing::ensure_account(
+    let mut held = store::billing::hold(
         &mut tx,
         partner,
         &Holder::Partner,
@@ -187,8 +187,8 @@ pub async fn enable(state: &AppState, partner: &PartnerId, actor: &Actor) -> Res
         state.now_ms(),
     )
     .await?;
-    if !account.balance.is_positive() {
-        store::billing::set_paused(&mut tx, &account.id, true).await?;
+    if !held.account.balance.is_positive() {
+        held.set_paused(&mut tx, true).await?;
     }
     audit::record(
         &mut *tx,
